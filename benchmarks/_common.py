@@ -1,0 +1,67 @@
+"""Helpers shared by the benchmark scripts: run a training in a fresh process and time it.
+
+Each measurement runs in its own Python process, because the thread count is per process and
+the first import of torch and Ultralytics must not be counted for one side only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# "plain": Ultralytics as a student would call it, with its own thread choice.
+# "package": the same training through yolo_training.train.
+# Both see the same offline environment (config folder, font), so neither touches the network.
+_RUNNER = textwrap.dedent(
+    '''
+    import json, sys, time
+    import yolo_training as yt
+    from yolo_training.train import prepare_data
+    kind, args = sys.argv[1], json.loads(sys.argv[2])
+    data = prepare_data(args.pop("config"))
+    model = args.pop("model")
+    if kind == "plain":
+        import os
+        from ultralytics import YOLO
+        import ultralytics.utils.torch_utils as tu
+        tu.NUM_THREADS = min(8, max(1, (os.cpu_count() or 1) - 1))  # Ultralytics' own choice, undo the package's
+        start = time.perf_counter()
+        YOLO(model + ".yaml").train(data=data, device="cpu", verbose=False, **args)
+    else:
+        start = time.perf_counter()
+        yt.train(args.pop("config_path"), model=model + ".yaml", device="cpu", verbose=False, **args)
+    import torch
+    print("RESULT " + json.dumps({"seconds": time.perf_counter() - start, "threads": torch.get_num_threads()}))
+    '''
+)
+
+
+def run_training(kind: str, **args) -> dict:
+    """Train in a fresh process (``kind`` is "plain" or "package"); returns seconds and threads."""
+    args.setdefault("config", str(ROOT / "config.yaml"))
+    if kind == "package":
+        args["config_path"] = args["config"]
+    env = {k: v for k, v in os.environ.items() if k != "YOLO_TRAINING_PROFILE"}
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(_RUNNER)
+    try:
+        proc = subprocess.run([sys.executable, f.name, kind, json.dumps(args)], capture_output=True, text=True, env=env)
+    finally:
+        os.unlink(f.name)
+    if proc.returncode:
+        raise RuntimeError(f"{kind} run failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
+
+
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2

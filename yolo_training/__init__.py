@@ -1,0 +1,73 @@
+"""yolo-training: from photos of objects to a trained, understood YOLO model.
+
+``import yolo_training`` first prepares the environment for Ultralytics (project config folder,
+offline mode, plot font, no auto-install; see :mod:`yolo_training.env`), then imports it. Import
+this package before ``ultralytics`` in a notebook.
+"""
+
+from . import env
+
+env.setup()
+
+import ultralytics  # noqa: E402  (must come after env.setup)
+
+env.configure_ultralytics()
+
+from ._errors import (
+    ConfigError,
+    DatasetError,
+    DeviceError,
+    ModelNameError,
+    NotGeneratedError,
+    OutputExistsError,
+    YoloTrainingError,
+)  # noqa: E402
+from .dataset import DatasetReport, inspect_dataset, read_class_names  # noqa: E402
+from .env import project_root, use_all_cores  # noqa: E402
+from .results import plot_paths, show_results  # noqa: E402
+from .sample import generate_sample  # noqa: E402
+from .split import SplitResult, load_config, split_dataset, write_config  # noqa: E402
+from .train import (  # noqa: E402
+    ModelChoice,
+    Run,
+    available_devices,
+    cached_weights,
+    fetch_weights,
+    model_names,
+    pick_device,
+    resolve_model,
+    train,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DatasetError",
+    "DatasetReport",
+    "DeviceError",
+    "ModelChoice",
+    "ModelNameError",
+    "NotGeneratedError",
+    "OutputExistsError",
+    "Run",
+    "SplitResult",
+    "YoloTrainingError",
+    "available_devices",
+    "cached_weights",
+    "fetch_weights",
+    "generate_sample",
+    "inspect_dataset",
+    "load_config",
+    "model_names",
+    "pick_device",
+    "plot_paths",
+    "project_root",
+    "read_class_names",
+    "resolve_model",
+    "show_results",
+    "split_dataset",
+    "train",
+    "use_all_cores",
+    "write_config",
+]

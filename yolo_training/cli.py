@@ -1,0 +1,231 @@
+"""The ``yolo-training`` command: one sub-command per step of the course.
+
+    yolo-training sample     write the bundled sample export (annotations/export)
+    yolo-training report     what an export holds and what is wrong with it (or a run's plots)
+    yolo-training split      split the export into train/val and write config.yaml
+    yolo-training train      train a model on config.yaml
+    yolo-training weights    list or fetch pretrained weights for offline use
+    yolo-training demo       all of the above on the sample, with the demo settings
+    yolo-training doctor     what this machine will use, and whether it is ready offline
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+#: The demo's settings: what reaches mAP50 >= 0.8 on the sample within 5 minutes of a 2-core CPU
+#: (see benchmarks/bench_sample.py): a small image size and a time budget instead of epochs.
+DEMO_SETTINGS = dict(model="yolov8n", imgsz=224, epochs=100, batch=16, time=5 / 60, patience=100)
+
+
+def _root() -> Path:
+    from .env import project_root
+
+    return project_root()
+
+
+def run_demo(root: str | Path | None = None, name: str = "demo", **overrides):
+    """The whole course pipeline on the bundled sample: report, split, config, train, plots.
+
+    Regenerates the sample only if ``annotations/export`` is missing. Returns the :class:`Run`.
+    """
+    from .dataset import inspect_dataset
+    from .results import show_results
+    from .sample import generate_sample
+    from .split import split_dataset
+    from .train import train
+
+    root = Path(root) if root is not None else _root()
+    export = root / "annotations" / "export"
+    if not export.exists():
+        print(f"[1/5] No sample at {export}: generating it.")
+        generate_sample(export)
+    print(f"[1/5] Checking the annotations in {export}")
+    report = inspect_dataset(export)
+    print(report.summary())
+    print("\n[2/5] Splitting into train/val and writing config.yaml")
+    result = split_dataset(export, root / "annotations", ratios=(0.8, 0.2), seed=42, config=root / "config.yaml", overwrite=True)
+    print(result)
+    print("\n[3/5] Training")
+    settings = {**DEMO_SETTINGS, **overrides}
+    run = train(root / "config.yaml", name=name, **settings)
+    print("\n[4/5] Plots")
+    show_results(run)
+    print("\n[5/5] Done.")
+    print(f"Run folder: {run.dir}")
+    m = run.metrics
+    print(
+        "Final validation (best.pt): "
+        f"precision {m.get('precision', float('nan')):.3f}  recall {m.get('recall', float('nan')):.3f}  "
+        f"mAP50 {m.get('mAP50', float('nan')):.3f}  mAP50-95 {m.get('mAP50-95', float('nan')):.3f}"
+    )
+    return run
+
+
+def doctor() -> dict:
+    """What this machine will use for training, and whether it is ready to work offline."""
+    import torch
+    import ultralytics
+
+    from . import env
+    from .train import CPU_REASON, available_devices, cached_weights, pick_device, profile
+
+    device = pick_device("auto")
+    free = shutil.disk_usage(env.project_root()).free / 2**30
+    facts = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "ultralytics": ultralytics.__version__,
+        "cuda": torch.version.cuda if torch.cuda.is_available() else f"not available (torch built for {torch.version.cuda or 'CPU'})",
+        "devices": ", ".join(available_devices()),
+        "device (auto)": device,
+        "cpu threads for training": env.cpu_threads(),
+        "offline": env.is_offline(),
+        "plot font in place": env.font_installed(),
+        "project": str(env.project_root()),
+        "ultralytics config": str(env.ultralytics_settings_dir()),
+        "cached weights": ", ".join(p.name for p in cached_weights()) or f"none in {env.weights_dir()}",
+        "free disk": f"{free:.1f} GiB",
+        "profile": profile(),
+    }
+    width = max(len(k) for k in facts)
+    for key, value in facts.items():
+        print(f"{key:>{width}}: {value}")
+    if device == "cpu":
+        print(f"\n{CPU_REASON}")
+        print(f"Ultralytics alone would use {max(1, min(8, (env.cpu_threads()) - 1))} thread(s); yolo-training uses all {env.cpu_threads()} cores.")
+    if env.is_offline() and not cached_weights():
+        print("\nOffline with no cached weights: models train from scratch. While online, run "
+              "`yolo-training weights fetch yolov8n yolo11n` and copy weights/ to each machine.")
+    if not env.font_installed():
+        print("\nThe plot font is missing: plots would try to download Arial.ttf.")
+    return facts
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="yolo-training", description="The yolo-training course, step by step.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sample", help="write the procedurally drawn sample (Label Studio export layout)")
+    s.add_argument("--out", default=None, help="folder (default: annotations/export of the project)")
+    s.add_argument("--images", type=int, default=None, help="number of photos")
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--task", choices=["detect", "segment", "classify"], default="detect")
+    s.add_argument("--overwrite", action="store_true", help="replace a sample generated earlier")
+
+    r = sub.add_parser("report", help="what an export holds and what is wrong with it; or --run for a run's plots")
+    r.add_argument("export", nargs="?", default=None, help="export folder (default: annotations/export)")
+    r.add_argument("--run", default=None, help="a run folder: list its plots and final metrics")
+
+    sp = sub.add_parser("split", help="split the export into train/val(/test) and write config.yaml")
+    sp.add_argument("--source", default=None, help="export folder (default: annotations/export)")
+    sp.add_argument("--out", default=None, help="where images/ and labels/ go (default: beside the export)")
+    sp.add_argument("--ratios", type=float, nargs="+", default=[0.8, 0.2])
+    sp.add_argument("--seed", type=int, default=42)
+    sp.add_argument("--config", default=None, help="config file to write (default: config.yaml of the project)")
+    sp.add_argument("--overwrite", action="store_true", help="replace an earlier split")
+
+    t = sub.add_parser("train", help="train a model on config.yaml")
+    t.add_argument("--config", default=None, help="default: config.yaml of the project")
+    t.add_argument("--model", default="yolov8n")
+    t.add_argument("--task", choices=["detect", "segment", "classify"], default=None)
+    t.add_argument("--epochs", type=int, default=None)
+    t.add_argument("--imgsz", type=int, default=None)
+    t.add_argument("--batch", type=int, default=None)
+    t.add_argument("--device", default="auto")
+    t.add_argument("--name", default=None)
+    t.add_argument("--project", default=None)
+
+    w = sub.add_parser("weights", help="list cached pretrained weights, or fetch some while online")
+    w.add_argument("action", choices=["list", "fetch"])
+    w.add_argument("names", nargs="*", help="e.g. yolov8n yolo11n yolo11n-seg")
+
+    d = sub.add_parser("demo", help="the whole pipeline on the bundled sample")
+    d.add_argument("--name", default="demo")
+
+    sub.add_parser("doctor", help="versions, device, threads, offline readiness")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from ._errors import YoloTrainingError
+
+    try:
+        return _dispatch(args)
+    except YoloTrainingError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args) -> int:
+    import yolo_training as yt
+
+    root = _root()
+    if args.command == "sample":
+        from .sample import IMAGE_SIZE, N_IMAGES, SEED
+
+        out = yt.generate_sample(
+            args.out or root / "annotations" / "export",
+            n_images=args.images or N_IMAGES,
+            seed=SEED if args.seed is None else args.seed,
+            task=args.task,
+            size=IMAGE_SIZE,
+            overwrite=args.overwrite,
+        )
+        print(f"Sample written to {out}")
+    elif args.command == "report":
+        if args.run:
+            run = yt.Run.from_dir(args.run)
+            print(run.summary())
+            yt.show_results(run)
+        else:
+            print(yt.inspect_dataset(args.export or root / "annotations" / "export").summary())
+    elif args.command == "split":
+        source = Path(args.source) if args.source else root / "annotations" / "export"
+        result = yt.split_dataset(
+            source,
+            args.out,
+            ratios=tuple(args.ratios),
+            seed=args.seed,
+            config=args.config or root / "config.yaml",
+            overwrite=args.overwrite,
+        )
+        print(result)
+    elif args.command == "train":
+        run = yt.train(
+            args.config or root / "config.yaml",
+            model=args.model,
+            task=args.task,
+            epochs=args.epochs,
+            imgsz=args.imgsz,
+            batch=args.batch,
+            device=args.device,
+            name=args.name,
+            project=args.project,
+        )
+        print(f"Run folder: {run.dir}")
+    elif args.command == "weights":
+        if args.action == "fetch":
+            for path in yt.fetch_weights(*(args.names or ["yolov8n"])):
+                print(f"saved {path}")
+        else:
+            cached = yt.cached_weights()
+            print("\n".join(str(p) for p in cached) if cached else f"No weights cached in {yt.env.weights_dir()}.")
+    elif args.command == "demo":
+        run_demo(root, name=args.name)
+    elif args.command == "doctor":
+        doctor()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
