@@ -339,6 +339,7 @@ def train(
     name: str | None = None,
     project: str | Path | None = None,
     verbose: bool = True,
+    callbacks: dict | None = None,
     **kwargs,
 ) -> Run:
     """Train a YOLO model on ``config.yaml`` and return the :class:`Run`.
@@ -349,6 +350,8 @@ def train(
     MPS, then the CPU, where every core is used. Runs go to ``runs/<task>/<name>`` of the
     project (a new numbered folder if the name is taken). Any other Ultralytics training
     argument (``lr0``, ``patience``, ``time``, ``mosaic``...) passes through unchanged.
+    ``callbacks`` maps Ultralytics callback events (``on_fit_epoch_end``...) to a function or a
+    list of functions, each called with the trainer.
     """
     from ultralytics import YOLO
 
@@ -368,6 +371,9 @@ def train(
         for note in notes:
             print(note)
     yolo = YOLO(choice.source, task=task)
+    for event, funcs in (callbacks or {}).items():
+        for func in funcs if isinstance(funcs, (list, tuple)) else [funcs]:
+            yolo.add_callback(event, func)
     start = time.perf_counter()
     yolo.train(
         data=data, project=str(project), name=_make_name(name), device=dev, verbose=verbose, **settings
