@@ -22,6 +22,16 @@ from ._errors import (
     OutputExistsError,
     YoloTrainingError,
 )  # noqa: E402
+from .acquire import (  # noqa: E402
+    Acquired,
+    CleaningReport,
+    capture_webcam,
+    clean_images,
+    extract_frames,
+    import_photos,
+    make_demo_video,
+    video_info,
+)
 from .dataset import DatasetReport, inspect_dataset, read_class_names  # noqa: E402
 from .env import project_root, use_all_cores  # noqa: E402
 from .results import plot_paths, show_results  # noqa: E402
@@ -42,6 +52,14 @@ from .train import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "Acquired",
+    "CleaningReport",
+    "capture_webcam",
+    "clean_images",
+    "extract_frames",
+    "import_photos",
+    "make_demo_video",
+    "video_info",
     "ConfigError",
     "DatasetError",
     "DatasetReport",
