@@ -307,17 +307,17 @@ def training_settings(device: str, epochs=None, imgsz=None, batch=None, **extra)
     for key, value in dict(epochs=epochs, imgsz=imgsz, batch=batch, **extra).items():
         if value is not None:
             settings[key] = value
+    imgsz = settings["imgsz"]
+    if not isinstance(imgsz, int) or imgsz <= 0 or imgsz % 32:
+        raise YoloTrainingError(f"imgsz={imgsz!r} must be a positive multiple of 32 (e.g. 224, 320, 640): YOLO's strides need it.")
+    if not isinstance(settings["epochs"], int) or settings["epochs"] <= 0:
+        raise YoloTrainingError(f"epochs={settings['epochs']!r} must be a whole number of at least 1.")
     if profile() == "fast":
         for key, cap in FAST_PROFILE.items():
             if isinstance(settings.get(key), int) and settings[key] > cap:
                 settings[key] = cap
         settings.pop("time", None)
         notes.append(f"{PROFILE_VARIABLE}=fast: epochs, imgsz and batch capped at {FAST_PROFILE}.")
-    imgsz = settings["imgsz"]
-    if not isinstance(imgsz, int) or imgsz <= 0 or imgsz % 32:
-        raise YoloTrainingError(f"imgsz={imgsz!r} must be a positive multiple of 32 (e.g. 224, 320, 640): YOLO's strides need it.")
-    if not isinstance(settings["epochs"], int) or settings["epochs"] <= 0:
-        raise YoloTrainingError(f"epochs={settings['epochs']!r} must be a whole number of at least 1.")
     return settings, notes
 
 
