@@ -30,6 +30,7 @@ from .acquire import (  # noqa: E402
     extract_frames,
     import_photos,
     make_demo_video,
+    show_images,
     video_info,
 )
 from .dataset import DatasetReport, inspect_dataset, read_class_names  # noqa: E402
@@ -59,6 +60,7 @@ __all__ = [
     "extract_frames",
     "import_photos",
     "make_demo_video",
+    "show_images",
     "video_info",
     "ConfigError",
     "DatasetError",

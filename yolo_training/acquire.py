@@ -433,3 +433,34 @@ def clean_images(folder: str | Path) -> CleaningReport:
             for s in moved:
                 writer.writerow([s.file, s.moved_to.name, s.reason, s.detail])
     return CleaningReport(folder=folder, kept=kept, set_aside=moved)
+
+
+def show_images(images, columns: int = 4, width: float = 3.0, titles: list[str] | None = None):
+    """Show images (paths or BGR arrays, as OpenCV reads them) in a grid; returns the figure.
+
+    In Jupyter the figure appears under the cell; in a script, ``fig.savefig(...)`` it.
+    """
+    import matplotlib.pyplot as plt
+
+    images = list(images)
+    if not images:
+        raise ValueError("No images to show.")
+    rows = (len(images) + columns - 1) // columns
+    cols = min(columns, len(images))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, width * 0.75 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, (ax, image) in enumerate(zip(axes.ravel(), images)):
+        name = None
+        if isinstance(image, (str, Path)):
+            name = Path(image).name
+            image = cv2.imdecode(np.fromfile(str(image), dtype=np.uint8), cv2.IMREAD_COLOR)
+            if image is None:
+                ax.set_title(f"{name}: unreadable", fontsize=8)
+                continue
+        ax.imshow(cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if image.ndim == 3 else image, cmap=None if image.ndim == 3 else "gray")
+        title = titles[i] if titles and i < len(titles) else name
+        if title:
+            ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    return fig
