@@ -204,7 +204,15 @@ def make_demo_video(
 
 def open_camera(camera: int | str = 0) -> cv2.VideoCapture | None:
     """Open a camera by number (0 is the built-in one); None when there is none."""
-    cap = cv2.VideoCapture(camera)
+    logging = getattr(cv2, "utils", None) and getattr(cv2.utils, "logging", None)
+    level = logging.getLogLevel() if logging else None
+    if logging:  # OpenCV prints several lines of C++ warnings for a missing camera: we say it in one
+        logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        cap = cv2.VideoCapture(camera)
+    finally:
+        if logging:
+            logging.setLogLevel(level)
     if cap.isOpened():
         ok, _ = cap.read()
         if ok:
@@ -359,7 +367,7 @@ def check_image(path: str | Path) -> str | None:
         return "empty file (0 bytes)"
     # np.fromfile + imdecode, unlike imread, also reads non-ASCII paths on Windows
     if cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_UNCHANGED) is None:
-        return "not an image OpenCV can read (another format behind the file ending?); convert it to JPEG or PNG"
+        return "OpenCV cannot decode it (cut short while copying, or not really an image despite its ending)"
     try:
         with Image.open(path) as img:
             img.verify()  # structure and checksums
