@@ -17,6 +17,7 @@ from ._errors import (
     ConfigError,
     DatasetError,
     DeviceError,
+    LabelStudioError,
     ModelNameError,
     NotGeneratedError,
     OutputExistsError,
@@ -32,6 +33,23 @@ from .acquire import (  # noqa: E402
     make_demo_video,
     show_images,
     video_info,
+)
+from .annotate import (  # noqa: E402
+    BoxEditor,
+    LabelingProject,
+    LabelStudio,
+    accept_predictions,
+    box_editor,
+    connect,
+    create_labeling_project,
+    get_labeling_project,
+    import_images,
+    install_label_studio,
+    label_studio_status,
+    preannotate,
+    pull_export,
+    start_label_studio,
+    stop_label_studio,
 )
 from .dataset import DatasetReport, inspect_dataset, read_class_names  # noqa: E402
 from .env import project_root, use_all_cores  # noqa: E402
@@ -53,6 +71,22 @@ from .train import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "BoxEditor",
+    "LabelStudio",
+    "LabelStudioError",
+    "LabelingProject",
+    "accept_predictions",
+    "box_editor",
+    "connect",
+    "create_labeling_project",
+    "get_labeling_project",
+    "import_images",
+    "install_label_studio",
+    "label_studio_status",
+    "preannotate",
+    "pull_export",
+    "start_label_studio",
+    "stop_label_studio",
     "Acquired",
     "CleaningReport",
     "capture_webcam",

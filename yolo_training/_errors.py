@@ -33,3 +33,7 @@ class OutputExistsError(YoloTrainingError, FileExistsError):
 
 class NotGeneratedError(YoloTrainingError, PermissionError):
     """An output folder holds files the package did not write; it is never replaced."""
+
+
+class LabelStudioError(YoloTrainingError, RuntimeError):
+    """Label Studio is not installed, not running, refuses the token, or answers with an error."""

@@ -7,6 +7,7 @@
     yolo-training weights    list or fetch pretrained weights for offline use
     yolo-training demo       all of the above on the sample, with the demo settings
     yolo-training doctor     what this machine will use, and whether it is ready offline
+    yolo-training label      install, start, stop Label Studio (its own venv, on this machine only)
 """
 
 from __future__ import annotations
@@ -149,6 +150,10 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--name", default="demo")
 
     sub.add_parser("doctor", help="versions, device, threads, offline readiness")
+
+    lb = sub.add_parser("label", help="Label Studio in its own venv: install once, then start / stop / status")
+    lb.add_argument("action", choices=["install", "start", "stop", "status"])
+    lb.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (start)")
     return p
 
 
@@ -224,6 +229,19 @@ def _dispatch(args) -> int:
         run_demo(root, name=args.name)
     elif args.command == "doctor":
         doctor()
+    elif args.command == "label":
+        from . import annotate
+
+        if args.action == "install":
+            print(f"Label Studio installed: {annotate.install_label_studio()}")
+        elif args.action == "start":
+            annotate.start_label_studio(port=args.port)
+        elif args.action == "stop":
+            annotate.stop_label_studio()
+        else:
+            info = annotate.label_studio_status()
+            print(info if info else "Label Studio is not running (`yolo-training label start`).")
+            return 0 if info else 1
     return 0
 
 

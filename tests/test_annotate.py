@@ -1,0 +1,289 @@
+"""The annotation round trip against a real Label Studio, the offline box editor, and safe unzipping.
+
+A session-scoped fixture starts Label Studio from its own environment (``yolo-training label
+install``) on a free loopback port with a temporary data folder (about a minute); those tests
+skip when that environment is absent. Annotations are posted through the API exactly as the web
+UI posts a drawn rectangle or polygon (percent coordinates), then pulled as "YOLO with images".
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import yolo_training as yt
+from yolo_training import annotate as A
+
+from conftest import tree_fingerprint
+
+CLASSES = ["5 euro", "10 euro"]  # configuration order; the export sorts them
+
+
+def _requires_label_studio():
+    if not A.label_studio_installed():
+        pytest.skip(f"Label Studio is not installed in {A._venv_dir()}: run `yolo-training label install` first.")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    _requires_label_studio()
+    home = tmp_path_factory.mktemp("label-studio")
+    info = A.start_label_studio(port=A.free_port(), home=home, quiet=True)
+    yield info
+    A.stop_label_studio(home=home, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    return A.connect(server.url, server.token)
+
+
+def _read(label: Path) -> list[tuple[int, list[float]]]:
+    rows = []
+    for line in label.read_text().splitlines():
+        if line.split():
+            c, *v = line.split()
+            rows.append((int(c), [float(x) for x in v]))
+    return rows
+
+
+def _regions(label: Path, names: list[str], task: str) -> list[dict]:
+    """The Label Studio result a student's drawing of the sample's objects produces."""
+    out = []
+    for i, (cls, v) in enumerate(_read(label)):
+        if task == "detect":
+            xc, yc, w, h = v
+            value = {"x": (xc - w / 2) * 100, "y": (yc - h / 2) * 100, "width": w * 100, "height": h * 100, "rotation": 0,
+                     "rectanglelabels": [names[cls]]}  # fmt: skip
+        else:
+            value = {"points": [[x * 100, y * 100] for x, y in zip(v[::2], v[1::2])], "closed": True, "polygonlabels": [names[cls]]}
+        out.append({"id": f"r{i}", "from_name": "label", "to_name": "image", "type": f"{'rectangle' if task == 'detect' else 'polygon'}labels",
+                    "original_width": 400, "original_height": 300, "image_rotation": 0, "value": value})  # fmt: skip
+    return out
+
+
+def _annotate_all(project, export: Path, task: str) -> dict[str, list[tuple[str, list[float]]]]:
+    """Annotate every task from the sample's labels; returns what was drawn, by image name and class name."""
+    names = yt.read_class_names(export)
+    drawn = {}
+    for t in project.client.tasks(project.id):
+        original = A._original_name(t["data"]["image"])
+        label = export / "labels" / f"{Path(original).stem}.txt"
+        project.client.post(f"/api/tasks/{t['id']}/annotations", json={"result": _regions(label, names, task), "was_cancelled": False})
+        drawn[original] = sorted((names[c], v) for c, v in _read(label))
+    return drawn
+
+
+def _pulled(export: Path) -> dict[str, list[tuple[str, list[float]]]]:
+    names = yt.read_class_names(export)  # ids from the export, never from the configuration
+    return {
+        A._original_name(img.name): sorted((names[c], v) for c, v in _read(export / "labels" / f"{img.stem}.txt"))
+        for img in sorted((export / "images").iterdir())
+    }
+
+
+def _assert_same(pulled, drawn):
+    assert set(pulled) == set(drawn)
+    for name, objects in drawn.items():
+        got = pulled[name]
+        assert [n for n, _ in got] == [n for n, _ in objects], name
+        for (_, a), (_, b) in zip(got, objects):
+            assert len(a) == len(b) and max(abs(x - y) for x, y in zip(a, b)) < 1e-4, (name, a, b)
+
+
+def test_boxes_round_trip(client, tmp_path):
+    export = yt.generate_sample(tmp_path / "sample", n_images=5, seed=11)
+    project = A.create_labeling_project("boxes", CLASSES, client=client)
+    assert project.task == "detect" and project.classes == CLASSES
+    assert len(A.import_images(project, export / "images")) == 5
+    assert A.import_images(project, export / "images") == []  # already there: skipped
+    assert len(client.tasks(project.id)) == 5
+    drawn = _annotate_all(project, export, "detect")
+
+    # the folder already holds an export that is not a pull (here the sample): kept as a backup
+    dest = tmp_path / "annotations" / "export"
+    dest.parent.mkdir()
+    before = tree_fingerprint(yt.generate_sample(dest, n_images=2, seed=1))
+    result = A.pull_export(project, dest)
+    assert result.images == 5 and result.names == ["10 euro", "5 euro"]  # Label Studio sorts the names
+    assert result.backup is not None and tree_fingerprint(result.backup) == before
+    _assert_same(_pulled(dest), drawn)
+
+    # pulling again over an untouched pull replaces it without a backup
+    again = A.pull_export(project, dest)
+    assert again.backup is None
+    assert len(list(dest.parent.glob("export.backup-*"))) == 1
+    assert not list(dest.parent.glob(".export.pulling-*"))
+    _assert_same(_pulled(dest), drawn)
+
+
+def test_polygons_round_trip(client, tmp_path):
+    export = yt.generate_sample(tmp_path / "sample", n_images=5, seed=12, task="segment")
+    project = A.create_labeling_project("polygons", CLASSES, task="segment", client=client)
+    assert project.task == "segment"
+    A.import_images(project, export / "images")
+    drawn = _annotate_all(project, export, "segment")
+    result = A.pull_export(project, tmp_path / "pulled")
+    assert result.images == 5 and result.backup is None
+    _assert_same(_pulled(tmp_path / "pulled"), drawn)
+
+
+def test_preannotate_uploads_the_models_predictions(client, tiny_run, tmp_path):
+    from ultralytics import YOLO
+
+    export = yt.generate_sample(tmp_path / "sample", n_images=5, seed=13)
+    project = A.create_labeling_project("prelabel", CLASSES, client=client)
+    A.import_images(project, export / "images")
+    done = A.preannotate(project, tiny_run, conf=0.001, max_det=4, model_version="tiny")
+    assert done.tasks == 5 and done.regions > 0
+    assert A.preannotate(project, tiny_run, conf=0.001, max_det=4, model_version="tiny").tasks == 0  # nothing left
+
+    model = YOLO(str(tiny_run.best))
+    expected = {}
+    for t in client.tasks(project.id):
+        original = A._original_name(t["data"]["image"])
+        (pred,) = client.get("/api/predictions", params={"task": t["id"]}).json()
+        assert pred["model_version"] == "tiny"
+        r = model.predict(str(export / "images" / original), conf=0.001, max_det=4, verbose=False)[0]
+        confs = r.boxes.conf.tolist()
+        assert [reg["score"] for reg in pred["result"]] == pytest.approx(confs, abs=1e-5)
+        assert [reg["value"]["rectanglelabels"][0] for reg in pred["result"]] == [model.names[int(c)] for c in r.boxes.cls.tolist()]
+        expected[original] = sorted((model.names[int(c)], box) for c, box in zip(r.boxes.cls.tolist(), r.boxes.xywhn.tolist()))
+
+    assert A.accept_predictions(project) == 5
+    A.pull_export(project, tmp_path / "pulled")
+    _assert_same(_pulled(tmp_path / "pulled"), expected)
+
+
+def test_duplicate_project_name(client):
+    A.create_labeling_project("twice", CLASSES, client=client)
+    with pytest.raises(yt.LabelStudioError, match="exists already"):
+        A.create_labeling_project("twice", CLASSES, client=client)
+
+
+def test_empty_project_export_keeps_the_old_export(client, tmp_path):
+    dest = yt.generate_sample(tmp_path / "export", n_images=2, seed=2)
+    before = tree_fingerprint(dest)
+    project = A.create_labeling_project("empty", CLASSES, client=client)
+    with pytest.raises(yt.LabelStudioError, match="no annotated image"):
+        A.pull_export(project, dest)
+    assert tree_fingerprint(dest) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]  # no temporary folder left
+
+
+def test_other_class_names_keep_the_old_export(client, tmp_path):
+    images = yt.generate_sample(tmp_path / "sample", n_images=1, seed=3) / "images"
+    project = A.create_labeling_project("pets", ["cat", "dog"], client=client)
+    A.import_images(project, images)
+    (task,) = client.tasks(project.id)
+    region = {"from_name": "label", "to_name": "image", "type": "rectanglelabels", "original_width": 400, "original_height": 300,
+              "value": {"x": 10, "y": 10, "width": 20, "height": 20, "rotation": 0, "rectanglelabels": ["dog"]}}  # fmt: skip
+    client.post(f"/api/tasks/{task['id']}/annotations", json={"result": [region]})
+    dest = yt.generate_sample(tmp_path / "export", n_images=2, seed=2)
+    before = tree_fingerprint(dest)
+    with pytest.raises(yt.DatasetError, match=r"differ from those of .*Nothing was changed"):
+        A.pull_export(project, dest)
+    assert tree_fingerprint(dest) == before
+    result = A.pull_export(project, dest, replace_classes=True)  # asked for: the old one becomes a backup
+    assert result.names == ["cat", "dog"] and tree_fingerprint(result.backup) == before
+
+
+def test_wrong_token(server):
+    with pytest.raises(yt.LabelStudioError, match="refused the API token"):
+        A.connect(server.url, "not-the-token").projects()
+
+
+def test_server_not_running():
+    with pytest.raises(yt.LabelStudioError, match="No Label Studio answers at .*label start"):
+        A.connect(f"http://127.0.0.1:{A.free_port()}", "token").projects()
+
+
+def test_port_in_use(tmp_path):
+    _requires_label_studio()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(yt.LabelStudioError, match=f"Port {port} is in use.*--port"):
+            A.start_label_studio(port=port, home=tmp_path, quiet=True)
+    assert A.label_studio_status(tmp_path) is None
+
+
+# ------------------------------------------------------------------ offline box editor (no server)
+
+
+def test_box_editor_saves_yolo_labels_with_a_backup(tmp_path):
+    export = yt.generate_sample(tmp_path / "export", n_images=3, seed=5)
+    editor = yt.box_editor(export)
+    old = editor.label_file.read_text()
+    assert len(editor.boxes) == len(_read(editor.label_file))
+    editor.widget  # the interactive view exists (jupyter-bbox-widget when installed)
+    box = {"x": 40, "y": 30, "width": 100, "height": 60, "label": "5 euro"}
+    if editor._bbox is not None:
+        editor._bbox.bboxes = [box]  # what a drawn box looks like in the widget
+    else:
+        editor.set_boxes([box])
+    label = editor.save()
+    assert _read(label) == [(1, pytest.approx([90 / 400, 60 / 300, 100 / 400, 60 / 300], abs=1e-6))]
+    assert label.with_name(label.name + ".bak").read_text() == old
+    editor.set_boxes([box, {**box, "label": "10 euro", "x": 200}])
+    editor.save()  # a second save keeps the first backup and adds another
+    assert label.with_name(label.name + ".bak").read_text() == old
+    assert _read(label.with_name(label.name + ".bak2")) == [(1, pytest.approx([90 / 400, 60 / 300, 100 / 400, 60 / 300], abs=1e-6))]
+    assert yt.inspect_dataset(export).problems == []  # backups are not taken for labels
+    with pytest.raises(yt.DatasetError, match="not one of the classes"):
+        editor.set_boxes([{**box, "label": "20 euro"}])
+
+
+def test_box_editor_refuses_to_drop_polygons(tmp_path):
+    export = yt.generate_sample(tmp_path / "export", n_images=2, seed=5, task="segment")
+    editor = yt.box_editor(export)
+    before = tree_fingerprint(export)
+    editor.set_boxes([])
+    with pytest.raises(yt.DatasetError, match="polygons"):
+        editor.save()
+    assert tree_fingerprint(export) == before
+
+
+# ------------------------------------------------------------------ safe unzipping (no server)
+
+
+def _zip(path: Path, entries: dict[str, bytes], link: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        if link:
+            info = zipfile.ZipInfo(link)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, "/etc/passwd")
+    return path
+
+
+@pytest.mark.parametrize(
+    "entries, link, message",
+    [
+        ({"images/a.jpg": b"x", "../evil.txt": b"x"}, None, "outside"),
+        ({"/abs/evil.txt": b"x"}, None, "outside"),
+        ({"images/a.jpg": b"x"}, "labels/link.txt", "link"),
+        ({"big.bin": b"0" * 5000}, None, "more than"),
+    ],
+)
+def test_safe_extract_refuses_bad_zips(tmp_path, entries, link, message):
+    archive = _zip(tmp_path / "x.zip", entries, link)
+    out = tmp_path / "out"
+    with pytest.raises(yt.DatasetError, match=message):
+        A.safe_extract(archive, out, max_bytes=1000)
+    assert not out.exists() and not (tmp_path / "evil.txt").exists()
+
+
+def test_safe_extract_unpacks_a_good_zip(tmp_path):
+    archive = _zip(tmp_path / "x.zip", {"images/a.jpg": b"jpg", "labels/a.txt": b"0 0.5 0.5 0.1 0.1\n", "classes.txt": b"a\n"})
+    written = A.safe_extract(archive, tmp_path / "out")
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == ["classes.txt", "images/a.jpg", "labels/a.txt"]
+    assert (tmp_path / "out" / "labels" / "a.txt").read_bytes() == b"0 0.5 0.5 0.1 0.1\n"
+    assert not os.path.islink(tmp_path / "out" / "images" / "a.jpg")
