@@ -8,9 +8,13 @@ paths everywhere, every CPU core in use, and defaults chosen for a laptop withou
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
+import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +22,8 @@ import pandas as pd
 import yaml
 
 from . import env
-from ._errors import DeviceError, ModelNameError, YoloTrainingError
+from . import runs as _runs
+from ._errors import ConfigError, DeviceError, ModelNameError, OutputExistsError, YoloTrainingError
 from .split import load_config
 
 FAMILIES = ("yolov8", "yolo11", "yolo26")
@@ -323,9 +328,285 @@ def training_settings(device: str, epochs=None, imgsz=None, batch=None, **extra)
 
 def _make_name(name: str | None) -> str:
     name = name or "train"
-    if any(sep in name for sep in ("/", "\\")) or name in (".", ".."):
-        raise YoloTrainingError(f"Run name {name!r} must be a plain name, without / or \\.")
+    if any(sep in name for sep in ("/", "\\")) or name in (".", "..") or not name.strip():
+        raise YoloTrainingError(f"Run name {name!r} must be a plain name, without / or \\ (e.g. 'euro-yolov8n').")
     return name
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks before training
+
+
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".dng", ".mpo")
+_METRICS_BY_TASK = {
+    "detect": ("precision", "recall", "mAP50", "mAP50-95"),
+    "segment": ("precision", "recall", "mAP50", "mAP50-95", "mask_precision", "mask_recall", "mask_mAP50", "mask_mAP50-95"),
+    "classify": ("top1", "top5"),
+}
+
+
+def _count_images(folder: Path) -> int:
+    return sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES) if folder.is_dir() else 0
+
+
+def _train_image_count(config: str | Path, task: str) -> int:
+    """Images in the training split (checked non-empty)."""
+    if task == "classify":
+        root = Path(config)
+        for split in ("train", "val"):
+            if _count_images(root / split) == 0 and (split == "train" or (root / split).is_dir()):
+                raise ConfigError(
+                    f"The {split} folder {root / split} holds no images. Classification needs {split}/<class name>/ "
+                    "folders of images (e.g. `yolo-training sample --task classify --out <folder>`)."
+                )
+        if not (root / "val").is_dir() and not (root / "test").is_dir():
+            raise ConfigError(f"{root} has no val/ folder: put some images of each class in val/<class name>/.")
+        return _count_images(root / "train")
+    data = load_config(config)
+    train_dirs = data["train"] if isinstance(data["train"], list) else [data["train"]]
+    total = sum(_count_images(Path(data["path"]) / t) for t in train_dirs)
+    if total == 0:
+        raise ConfigError(f"The train folder(s) {train_dirs} named in {config} hold no images. Run the split again.")
+    return total
+
+
+def _check_best_metric(best_metric: str | None, task: str) -> str | None:
+    if best_metric is None:
+        return None
+    allowed = _METRICS_BY_TASK[task]
+    if best_metric not in allowed:
+        raise YoloTrainingError(
+            f"best_metric={best_metric!r} is not a {task} metric; choose one of {', '.join(allowed)} "
+            "(or None for Ultralytics' own fitness, mostly mAP50-95)."
+        )
+    return best_metric
+
+
+def _check_tensorboard() -> None:
+    try:
+        import tensorboard  # noqa: F401
+        from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+    except ImportError as err:
+        raise YoloTrainingError(
+            "tensorboard=True needs the tensorboard package, which is not installed. Install it with "
+            '`pip install "yolo-training[tensorboard]"` (or `pip install tensorboard`), or train with tensorboard=False.'
+        ) from err
+
+
+@contextlib.contextmanager
+def _tensorboard_enabled(enabled: bool):
+    """Turn on Ultralytics' TensorBoard callbacks for this run only."""
+    if not enabled:
+        yield
+        return
+    import importlib
+
+    from ultralytics.utils import SETTINGS
+    import ultralytics.utils.callbacks.tensorboard as tb
+
+    before = SETTINGS.get("tensorboard", False)
+    SETTINGS.update(tensorboard=True)
+    if not tb.callbacks:  # imported before tensorboard was installed or enabled
+        importlib.reload(tb)
+    try:
+        yield
+    finally:
+        SETTINGS.update(tensorboard=before)
+
+
+def _show_tensorboard(folder: Path) -> None:
+    command = f"tensorboard --logdir {folder.parent}"
+    from .progress import in_notebook
+
+    if in_notebook():
+        try:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+            shell.run_line_magic("load_ext", "tensorboard")
+            shell.run_line_magic("tensorboard", f"--logdir {folder.parent}")
+            return
+        except Exception:  # noqa: BLE001 - fall back to the command
+            pass
+    print(f"TensorBoard: run `{command}` and open http://localhost:6006")
+
+
+def _is_oom(err: BaseException) -> bool:
+    text = str(err).lower()
+    return isinstance(err, MemoryError) or "out of memory" in text or "can't allocate memory" in text or "not enough memory" in text
+
+
+def _oom_error(err: BaseException, settings: dict, model: str, device: str) -> YoloTrainingError:
+    where = "GPU" if device not in ("cpu", "mps") else "computer"
+    return YoloTrainingError(
+        f"Training ran out of memory on the {where} ({type(err).__name__}: {str(err).splitlines()[0][:200]}). "
+        f"Lower what takes memory, one at a time: batch (now {settings.get('batch')}, try half), image size "
+        f"(imgsz now {settings.get('imgsz')}, try {max(32, (int(settings.get('imgsz') or 64) // 2) // 32 * 32)}), "
+        f"a smaller model (now {model}; the n size is the smallest), and cache=False if you set cache "
+        f"(now {settings.get('cache', False)}). Close other programs that use memory, then train again."
+    )
+
+
+def _results_rows(csv: Path) -> pd.DataFrame | None:
+    if not csv.is_file():
+        return None
+    table = pd.read_csv(csv)
+    table.columns = [c.strip() for c in table.columns]
+    return table
+
+
+def _trim_results(csv: Path, last_epoch: int) -> None:
+    """Keep one row per epoch up to ``last_epoch`` (1-based): a kill between writing a row and the checkpoint."""
+    table = _results_rows(csv)
+    if table is None or "epoch" not in table:
+        return
+    kept = table[table["epoch"] <= last_epoch].drop_duplicates("epoch", keep="last")
+    if len(kept) != len(table):
+        kept.to_csv(csv, index=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Callbacks the package adds to every run
+
+
+class _Control:
+    """Per-run callbacks: status in the registry, Stop between batches, best checkpoint by a named metric."""
+
+    def __init__(self, folder: Path, stop=None, best_metric: str | None = None):
+        self.folder = folder
+        self.stop = stop
+        self.best_metric = best_metric
+        self.stop_requested = False
+        self.saved_resumable = False
+
+    def callbacks(self) -> dict:
+        return {
+            "on_pretrain_routine_end": self.on_pretrain_routine_end,
+            "on_train_start": self.on_train_start,
+            "on_train_batch_end": self.on_train_batch_end,
+            "on_model_save": self.on_model_save,
+        }
+
+    def on_pretrain_routine_end(self, trainer) -> None:
+        if self.best_metric:
+            key = _METRIC_KEYS[self.best_metric]
+            original = trainer.validate
+
+            def validate():
+                before = trainer.best_fitness
+                metrics, fitness = original()
+                if metrics is not None and key in metrics:
+                    fitness = float(metrics[key])  # best.pt and early stopping follow the named metric
+                    trainer.best_fitness = fitness if before is None or fitness > before else before
+                return metrics, fitness
+
+            trainer.validate = validate
+
+    def on_train_start(self, trainer) -> None:
+        _runs.set_status(self.folder, "training")
+
+    def on_train_batch_end(self, trainer) -> None:
+        if self.stop is not None and self.stop.is_set() and not trainer.stop:
+            # Ultralytics checks trainer.stop after every batch: it validates this epoch, saves it and ends
+            trainer.stop = True
+            trainer._yt_stop_requested = self.stop_requested = True
+
+    def on_model_save(self, trainer) -> None:
+        if self.stop_requested:
+            # final_eval() strips the optimizer from last.pt; keep the resumable copy to put back afterwards
+            shutil.copy2(trainer.last, trainer.wdir / ".last-resumable.pt")
+            self.saved_resumable = True
+
+
+def _restore_resumable(folder: Path) -> bool:
+    keep = folder / "weights" / ".last-resumable.pt"
+    if keep.is_file():
+        os.replace(keep, folder / "weights" / "last.pt")
+        return True
+    return False
+
+
+def _checkpoint_state(last: Path) -> dict:
+    """epoch (0-based, -1 when finished), epochs, and whether it can be resumed."""
+    from ultralytics.utils.patches import torch_load
+
+    ckpt = torch_load(last, map_location="cpu")
+    args = ckpt.get("train_args") or {}
+    epoch = ckpt.get("epoch", -1)
+    epochs = int(args.get("epochs") or 0)
+    resumable = epoch is not None and epoch >= 0 and ckpt.get("optimizer") is not None and epoch + 1 < epochs
+    return {"epoch": epoch, "epochs": epochs, "resumable": resumable, "args": args}
+
+
+def _fit(yolo, folder: Path, record: dict, train_args: dict, *, device: str, verbose: bool, progress,
+         callbacks: dict | None, stop, best_metric: str | None, tensorboard: bool, show_log: bool) -> Run:
+    """Run ``yolo.train(**train_args)`` with the package's callbacks, log file, registry and errors."""
+    from .progress import LiveProgress, ResultsFollower, log_to_file, make_view, progress_source
+
+    source = progress_source(device)
+    control = _Control(folder, stop, best_metric)
+    live = LiveProgress(make_view(progress if verbose else False, title=f"Training {folder.name}"), train_args.get("epochs"))
+    added = dict(control.callbacks())
+    follower = None
+    if source == "callbacks":
+        events = [live.callbacks()]
+    else:  # DDP: callbacks run in worker processes; follow results.csv here
+        follower = ResultsFollower(folder / "results.csv", live, int(train_args.get("epochs") or 0))
+        events = []
+    for event, func in added.items():
+        yolo.add_callback(event, func)
+    for group in events + [callbacks or {}]:
+        for event, funcs in group.items():
+            for func in funcs if isinstance(funcs, (list, tuple)) else [funcs]:
+                yolo.add_callback(event, func)
+    _runs.set_status(folder, "preparing", pid=os.getpid())
+    start = time.perf_counter()
+    try:
+        with log_to_file(folder, quiet=not show_log), _tensorboard_enabled(tensorboard):
+            if follower:
+                follower.start()
+            try:
+                yolo.train(**train_args)
+            finally:
+                if follower:
+                    follower.stop()
+    except KeyboardInterrupt:
+        _runs.set_status(folder, "stopped", error="interrupted (Ctrl-C or kernel interrupt)")
+        print(f"Training interrupted. Resume it with resume({folder.name!r}) "
+              f"(or `yolo-training train --resume {folder.name}`).")
+        raise
+    except Exception as err:
+        _runs.set_status(folder, "failed", error=f"{type(err).__name__}: {err}")
+        if _is_oom(err):
+            raise _oom_error(err, train_args, str(record.get("model")), device) from err
+        raise
+    trainer = yolo.trainer
+    stopped = control.stop_requested and _restore_resumable(folder)
+    metrics = readable_metrics(trainer.metrics or {})
+    run = Run(dir=folder, task=record["task"], metrics=metrics, seconds=time.perf_counter() - start)
+    if stopped and _checkpoint_state(run.last)["resumable"]:
+        _runs.set_status(folder, "stopped", best_metrics=metrics, error=None)
+    else:
+        _runs.set_status(folder, "completed", best_metrics=metrics, error=None)
+    if tensorboard and verbose:
+        _show_tensorboard(folder)
+    if verbose:
+        print(run.summary())
+    return run
+
+
+def _new_run_folder(project: Path, name: str, overwrite: bool) -> Path:
+    from ultralytics.utils.files import increment_path
+
+    target = project / name
+    if target.exists():
+        if overwrite:
+            if any(target.iterdir()):
+                _runs._remove_run_folder(target)
+        else:
+            target = increment_path(target, exist_ok=False, sep="")
+    target.mkdir(parents=True, exist_ok=True)
+    return target.resolve()
 
 
 def train(
@@ -340,6 +621,13 @@ def train(
     project: str | Path | None = None,
     verbose: bool = True,
     callbacks: dict | None = None,
+    *,
+    overwrite: bool = False,
+    progress: str | bool = "auto",
+    best_metric: str | None = None,
+    tensorboard: bool = False,
+    stop: threading.Event | None = None,
+    show_log: bool = False,
     **kwargs,
 ) -> Run:
     """Train a YOLO model on ``config.yaml`` and return the :class:`Run`.
@@ -348,43 +636,179 @@ def train(
     a ``.pt`` path (see :func:`resolve_model`). ``epochs``, ``imgsz`` and ``batch`` default to
     values chosen for the device (see :data:`CPU_DEFAULTS`). ``device="auto"`` picks CUDA, then
     MPS, then the CPU, where every core is used. Runs go to ``runs/<task>/<name>`` of the
-    project (a new numbered folder if the name is taken). Any other Ultralytics training
-    argument (``lr0``, ``patience``, ``time``, ``mosaic``...) passes through unchanged.
-    ``callbacks`` maps Ultralytics callback events (``on_fit_epoch_end``...) to a function or a
-    list of functions, each called with the trainer.
+    project: a new numbered folder (``train2``...) if the name is taken, or, with
+    ``overwrite=True``, that run's folder replaced. ``task="classify"`` takes an ImageFolder
+    (``train/<class>/``, ``val/<class>/``) as ``config``.
+
+    Any other Ultralytics training argument passes through unchanged, among them
+    ``patience`` (early stopping: end the run when validation has not improved for that many
+    epochs), ``time`` (a budget in hours that replaces ``epochs``), ``save_period`` (keep
+    ``epochN.pt`` every N epochs), ``freeze``, ``lr0``, ``optimizer``, ``cache``, ``fraction``...
+
+    While it trains, ``progress="auto"`` shows one live display in Jupyter (or a line per epoch
+    in a terminal); Ultralytics' full log goes to ``train.log`` in the run folder
+    (``show_log=True`` prints it as well). ``verbose=False`` shows nothing. ``best_metric``
+    (``"mAP50"``, ``"recall"``, ``"top1"``...) chooses ``best.pt`` and early stopping by that
+    metric instead of Ultralytics' fitness (mostly mAP50-95). ``tensorboard=True`` writes event
+    files for TensorBoard. ``stop`` is a :class:`threading.Event`: setting it ends the run after
+    the current batch, leaving a ``last.pt`` that :func:`resume` continues (Ctrl-C does too, from
+    the last finished epoch). ``callbacks`` maps Ultralytics callback events
+    (``on_fit_epoch_end``...) to a function or a list of functions, each called with the trainer.
+
+    The run is recorded in the project's registry (:func:`list_runs`).
     """
     from ultralytics import YOLO
 
     choice = resolve_model(model, task)
     task = choice.task
+    run_name = _make_name(name)
     dev = pick_device(device)
     settings, notes = training_settings(dev, epochs, imgsz, batch, **kwargs)
+    best_metric = _check_best_metric(best_metric, task)
+    if tensorboard:
+        _check_tensorboard()
+    n_train = _train_image_count(config, task)
+    if isinstance(settings.get("batch"), int) and settings["batch"] > n_train > 0:
+        warnings.warn(f"batch={settings['batch']} is larger than the {n_train} training images; using batch={n_train}.", stacklevel=2)
+        notes.append(f"batch capped at {n_train}, the number of training images.")
+        settings["batch"] = n_train
     data = prepare_data(config, task)
     project = Path(project).expanduser().resolve() if project is not None else env.runs_dir() / task
     _check_writable(project)
+    folder = _new_run_folder(project, run_name, overwrite)
+    record = _runs.write_record(
+        folder, name=folder.name, task=task, model=choice.name, model_source=choice.source,
+        data=str(Path(config).resolve()), settings=settings, best_metric=best_metric,
+        device=dev, kind="train", status="pending",
+    )
     threads = env.use_all_cores() if dev in ("cpu", "mps") else None
     if verbose:
         print(choice.note)
         where = f"CPU with {threads} threads" if dev == "cpu" else dev
         shown = ", ".join(f"{k}={v}" for k, v in settings.items())
-        print(f"Training on {where}: {shown}")
+        print(f"Training {folder.name} on {where}: {shown}")
         for note in notes:
             print(note)
+        print(f"Run folder: {folder} (full log: {folder / 'train.log'})")
     yolo = YOLO(choice.source, task=task)
-    for event, funcs in (callbacks or {}).items():
-        for func in funcs if isinstance(funcs, (list, tuple)) else [funcs]:
-            yolo.add_callback(event, func)
-    start = time.perf_counter()
-    yolo.train(
-        data=data, project=str(project), name=_make_name(name), device=dev, verbose=verbose, **settings
+    train_args = dict(
+        data=data, project=str(project), name=folder.name, exist_ok=True, save_dir=str(folder),
+        device=dev, verbose=verbose, **settings,
     )
-    trainer = yolo.trainer
-    run = Run(
-        dir=Path(trainer.save_dir).resolve(),
-        task=task,
-        metrics=readable_metrics(trainer.metrics or {}),
-        seconds=time.perf_counter() - start,
-    )
+    return _fit(yolo, folder, record, train_args, device=dev, verbose=verbose, progress=progress,
+                callbacks=callbacks, stop=stop, best_metric=best_metric, tensorboard=tensorboard, show_log=show_log)
+
+
+def _folder_of(run, project=None) -> Path:
+    return run.dir if isinstance(run, Run) else _runs.find_run(run, project)
+
+
+def resume(
+    run: "Run | str | Path",
+    data: str | Path | None = None,
+    device: str | int | list | None = None,
+    batch: int | None = None,
+    verbose: bool = True,
+    progress: str | bool = "auto",
+    callbacks: dict | None = None,
+    stop: threading.Event | None = None,
+    show_log: bool = False,
+    project: str | Path | None = None,
+) -> Run:
+    """Continue an **interrupted** run from its ``last.pt``: same folder, settings and epoch count.
+
+    For a run cut short by Ctrl-C, the Stop button, a killed kernel or a power cut. Training
+    restarts at the first epoch that was not saved; ``results.csv`` keeps one row per epoch.
+    ``run`` is a :class:`Run`, a run name (see :func:`list_runs`) or a run folder. ``data``
+    gives the dataset's new place if it moved since; ``device`` and ``batch`` may change.
+    ``project`` is where to look a run name up (default: the project's ``runs/``).
+
+    Resuming is not training more: a run that finished all its epochs cannot be resumed
+    (Ultralytics would silently start a new run on its ``coco8`` demo data instead); use
+    :func:`continue_training` for more epochs from its weights.
+    """
+    from ultralytics import YOLO
+
+    folder = _folder_of(run, project)
+    record = _runs.read_record(folder)
+    last = folder / "weights" / "last.pt"
+    if not last.is_file():
+        raise YoloTrainingError(
+            f"Run {folder.name} has no weights/last.pt: it stopped before finishing its first epoch, so there is nothing "
+            f"to resume. Train it again with train(..., name={folder.name!r}, overwrite=True)."
+        )
+    state = _checkpoint_state(last)
+    if not state["resumable"]:
+        raise YoloTrainingError(
+            f"Run {folder.name} finished its {state['epochs']} epochs, so there is nothing to resume (resume continues "
+            f"interrupted runs only). To train it longer, start a new run from its weights: "
+            f"continue_training({folder.name!r}, epochs=...)."
+        )
+    task = record.get("task") or state["args"].get("task", "detect")
+    config = Path(data) if data is not None else Path(record.get("data") or state["args"].get("data", ""))
+    if not config.exists():
+        raise ConfigError(
+            f"Run {folder.name} was trained on {config}, which no longer exists (moved or deleted?). Pass its new "
+            f"place: resume({folder.name!r}, data='path/to/config.yaml')."
+        )
+    _train_image_count(config, task)
+    prepared = prepare_data(config, task)
+    dev = pick_device(device if device is not None else record.get("device", "auto"))
+    _trim_results(folder / "results.csv", state["epoch"] + 1)
+    if dev in ("cpu", "mps"):
+        env.use_all_cores()
+    if data is not None:
+        record = _runs.write_record(folder, data=str(config.resolve()))
+    _runs.write_record(folder, resumed=int(record.get("resumed", 0)) + 1)
     if verbose:
-        print(run.summary())
-    return run
+        print(f"Resuming {folder.name} at epoch {state['epoch'] + 2}/{state['epochs']} from {last}")
+    yolo = YOLO(str(last), task=task)
+    train_args = dict(resume=True, data=prepared, device=dev, save_dir=str(folder), epochs=state["epochs"])
+    if batch is not None:
+        train_args["batch"] = batch
+    return _fit(yolo, folder, {**record, "task": task}, train_args, device=dev, verbose=verbose, progress=progress,
+                callbacks=callbacks, stop=stop, best_metric=record.get("best_metric"), tensorboard=False, show_log=show_log)
+
+
+def continue_training(
+    run: "Run | str | Path",
+    epochs: int | None = None,
+    weights: str = "best",
+    freeze: int | list | None = None,
+    data: str | Path | None = None,
+    name: str | None = None,
+    project: str | Path | None = None,
+    **kwargs,
+) -> Run:
+    """Train **more** (the course's fine-tuning): a NEW run that starts from a run's weights.
+
+    Unlike :func:`resume`, which finishes an interrupted run in its own folder, this makes a
+    new run named ``<run>-continued`` (or ``name``), initialised from the run's ``best.pt``
+    (``weights="last"`` for ``last.pt``), with a fresh schedule of ``epochs``. ``data`` may be
+    a different or larger dataset (default: the run's own); ``freeze=10`` keeps the first 10
+    layers fixed (the backbone) so that only the rest learns. Image size and batch default to
+    the run's; the new run goes beside the old one unless ``project`` says otherwise; every
+    other :func:`train` argument passes through.
+    """
+    folder = _folder_of(run, project)
+    record = _runs.read_record(folder)
+    if weights not in ("best", "last"):
+        raise YoloTrainingError(f"weights={weights!r} must be 'best' or 'last'.")
+    source = folder / "weights" / f"{weights}.pt"
+    if not source.is_file():
+        raise YoloTrainingError(f"Run {folder.name} has no weights/{weights}.pt to continue from.")
+    args_file = folder / "args.yaml"
+    args = yaml.safe_load(args_file.read_text(encoding="utf-8")) if args_file.is_file() else {}
+    task = record.get("task") or args.get("task", "detect")
+    config = data if data is not None else record.get("data")
+    if not config or not Path(config).exists():
+        raise ConfigError(f"The data of run {folder.name} ({config}) no longer exists; pass data='path/to/config.yaml'.")
+    kwargs.setdefault("imgsz", (record.get("settings") or {}).get("imgsz", args.get("imgsz")))
+    kwargs.setdefault("batch", (record.get("settings") or {}).get("batch", args.get("batch")))
+    if freeze is not None:
+        kwargs["freeze"] = freeze
+    new_name = name or f"{folder.name}-continued"
+    run_ = train(config, model=source, epochs=epochs, task=task, name=new_name,
+                 project=project if project is not None else folder.parent, **kwargs)
+    _runs.write_record(run_.dir, kind="continue", parent=str(folder), parent_weights=str(source))
+    return run_
