@@ -21,6 +21,8 @@ from ._errors import (
     ModelNameError,
     NotGeneratedError,
     OutputExistsError,
+    ResultsError,
+    SourceError,
     YoloTrainingError,
 )  # noqa: E402
 from .acquire import (  # noqa: E402
@@ -53,7 +55,23 @@ from .annotate import (  # noqa: E402
 )
 from .dataset import DatasetReport, inspect_dataset, read_class_names  # noqa: E402
 from .env import project_root, use_all_cores  # noqa: E402
-from .results import plot_paths, show_results  # noqa: E402
+from .predict import Export, Prediction, export, find_model, list_models, load_model, predict  # noqa: E402
+from .results import (  # noqa: E402
+    Diagnosis,
+    Finding,
+    MetricsExplanation,
+    compare_runs,
+    confusion_matrix,
+    diagnose,
+    explain_metrics,
+    load_results,
+    plot_confusion_matrix,
+    plot_paths,
+    plot_predictions,
+    plot_training,
+    show_results,
+    validate,
+)
 from .sample import generate_sample  # noqa: E402
 from .split import SplitResult, load_config, split_dataset, write_config  # noqa: E402
 from .train import (  # noqa: E402
@@ -124,4 +142,25 @@ __all__ = [
     "train",
     "use_all_cores",
     "write_config",
+    "Diagnosis",
+    "Export",
+    "Finding",
+    "MetricsExplanation",
+    "Prediction",
+    "ResultsError",
+    "SourceError",
+    "compare_runs",
+    "confusion_matrix",
+    "diagnose",
+    "explain_metrics",
+    "export",
+    "find_model",
+    "list_models",
+    "load_model",
+    "load_results",
+    "plot_confusion_matrix",
+    "plot_predictions",
+    "plot_training",
+    "predict",
+    "validate",
 ]

@@ -37,3 +37,11 @@ class NotGeneratedError(YoloTrainingError, PermissionError):
 
 class LabelStudioError(YoloTrainingError, RuntimeError):
     """Label Studio is not installed, not running, refuses the token, or answers with an error."""
+
+
+class ResultsError(YoloTrainingError, ValueError):
+    """A run folder or its ``results.csv`` cannot be read."""
+
+
+class SourceError(YoloTrainingError, ValueError):
+    """An image, folder, video or camera to predict on cannot be used."""
