@@ -8,6 +8,7 @@ the names), so ids are never assumed: they are read from the export.
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,13 +99,43 @@ def find_export(path: str | Path) -> Path:
     return path
 
 
+# --------------------------------------------------------------------------------------------
+# Problems and label files
+
+#: Coordinates this far outside [0, 1] count as a tiny overshoot (a box drawn to the very edge)
+#: that ``fix="clip"`` may clip; Ultralytics itself tolerates 0.01.
+CLIP_TOLERANCE = 0.02
+#: Two images whose 64-bit difference hashes differ in at most this many bits are near-duplicates.
+HASH_THRESHOLD = 4
+#: Ultralytics' docs recommend about 0-10 % background images.
+MAX_BACKGROUND_SHARE = 0.10
+#: Instances of the most frequent class per instance of the rarest one above which we warn.
+IMBALANCE_RATIO = 10.0
+
+_FORMAT_SUFFIXES = {
+    "JPEG": {".jpg", ".jpeg"},
+    "MPO": {".jpg", ".jpeg", ".mpo"},  # phone cameras write MPO that every reader opens as JPEG
+    "PNG": {".png"},
+    "BMP": {".bmp"},
+    "WEBP": {".webp"},
+    "TIFF": {".tif", ".tiff"},
+}
+
+
 @dataclass
 class LabelProblem:
-    """Something wrong in one label file: the file, the line (1-based, 0 for the whole file), what to do."""
+    """Something wrong in one file: the file, the line (1-based, 0 for the whole file), what to do.
+
+    ``kind`` is a short tag (e.g. ``"outside"``, ``"truncated"``); ``severity`` is ``"error"``
+    for what Ultralytics cannot train on (the split leaves such images out unless ``fix=`` repairs
+    them) and ``"warning"`` for what trains but deserves a look.
+    """
 
     file: Path
     line: int
     message: str
+    kind: str = ""
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = f"{self.file}, line {self.line}" if self.line else str(self.file)
@@ -119,45 +150,268 @@ class ImageLabels:
     label: Path | None  # None when the image has no label file
     classes: list[int] = field(default_factory=list)
     problems: list[LabelProblem] = field(default_factory=list)
+    kind: str = "box"  # "box", "polygon", "mixed" or "" (no objects)
+
+
+def _polygon_area(points: list[tuple[float, float]]) -> float:
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]))) / 2
+
+
+def check_line(values: list[float]) -> tuple[str, str] | None:
+    """What is wrong with the coordinates of one label line, as ``(kind, message)``, or None."""
+    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        return "not-numeric", "NaN or infinite coordinates; redraw this object."
+    if len(values) == 4:
+        x, y, w, h = values
+        if w <= 0 or h <= 0 or w * h < 1e-8:
+            return "degenerate", f"a box with zero width or height (w={w:g}, h={h:g}); delete it or redraw it (fix='degenerate' drops it)."
+        edges = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+        points = list(values[:2]) + list(edges)
+    else:
+        pts = list(zip(values[::2], values[1::2]))
+        if len(set(pts)) < 3 or _polygon_area(pts) < 1e-8:
+            return "degenerate", "a polygon with no area (fewer than 3 distinct points or all on a line); redraw it (fix='degenerate' drops it)."
+        points = values
+    raw = max(max(values) - 1, -min(values), 0)
+    if raw > 0.01:  # Ultralytics rejects the whole file beyond 1 %
+        return "outside", (
+            f"coordinates outside [0, 1] (by {raw:.3g}): YOLO labels are fractions of the image size. "
+            "Pixel coordinates or a wrong image size? Redraw or convert this object."
+        )
+    over = max(max(points) - 1, -min(points), 0)
+    if over > CLIP_TOLERANCE:
+        return "outside", f"the object reaches {over:.3g} beyond the image edge; redraw it inside the image."
+    if over > 1e-4:  # below that it is the rounding of the printed decimals
+        return "overshoot", f"coordinates outside [0, 1] by {over:.3g} (an object drawn past the edge); fix='clip' clips it."
+    return None
 
 
 def read_labels(image: Path, label: Path, n_classes: int) -> ImageLabels:
     """Parse one YOLO label file (boxes or polygons), collecting problems instead of failing."""
-    result = ImageLabels(image=image, label=label if label.is_file() else None)
+    result = ImageLabels(image=image, label=label if label.is_file() else None, kind="")
     if result.label is None:
         return result
-    for number, raw in enumerate(label.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+    try:
+        text = label.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        result.problems.append(LabelProblem(label, 0, f"not a text file ({err}); export the labels again.", "malformed"))
+        return result
+    seen_lines: dict[str, int] = {}
+    shapes = set()
+    for number, raw in enumerate(text.splitlines(), start=1):
         parts = raw.split()
         if not parts:
             continue
         try:
-            cls = int(parts[0])
-            values = [float(v) for v in parts[1:]]
+            number_values = [float(v) for v in parts]
         except ValueError:
-            result.problems.append(LabelProblem(label, number, f"not numbers: {raw.strip()!r}. Each line is 'class x y w h' (or a polygon)."))
+            result.problems.append(
+                LabelProblem(label, number, f"not numbers: {raw.strip()!r}. Each line is 'class x y w h' (or 'class x1 y1 x2 y2 ...' for a polygon).", "not-numeric")
+            )
             continue
+        cls_value, values = number_values[0], number_values[1:]
         if len(values) != 4 and (len(values) < 6 or len(values) % 2):
-            result.problems.append(LabelProblem(label, number, f"{len(values)} coordinates; a box has 4, a polygon an even number of at least 6."))
+            result.problems.append(
+                LabelProblem(label, number, f"{len(values)} coordinates after the class id; a box has 4, a polygon an even number of at least 6.", "malformed")
+            )
             continue
+        if cls_value != int(cls_value) if cls_value == cls_value else True:
+            result.problems.append(LabelProblem(label, number, f"class id {parts[0]!r} is not a whole number.", "malformed"))
+            continue
+        cls = int(cls_value)
         if not 0 <= cls < n_classes:
-            result.problems.append(LabelProblem(label, number, f"class id {cls} is not among the {n_classes} classes (0..{n_classes - 1})."))
+            result.problems.append(
+                LabelProblem(label, number, f"class id {cls} is not among the {n_classes} classes (0..{n_classes - 1}); the class list and the labels do not match.", "class-id")
+            )
             continue
-        if any(v < 0 or v > 1 for v in values):
-            result.problems.append(LabelProblem(label, number, "coordinates outside [0, 1]; YOLO labels are fractions of the image size."))
-        if len(values) == 4 and (values[2] <= 0 or values[3] <= 0):
-            result.problems.append(LabelProblem(label, number, "a box with zero width or height; delete it or redraw it."))
+        issue = check_line(values)
+        if issue is not None:
+            kind, message = issue
+            severe = kind in ("not-numeric", "degenerate") or (kind == "outside" and max(max(values) - 1, -min(values)) > 0.01)
+            result.problems.append(LabelProblem(label, number, message, kind, "error" if severe else "warning"))
+        shapes.add("box" if len(values) == 4 else "polygon")
+        key = " ".join(parts)
+        if key in seen_lines:
+            result.problems.append(LabelProblem(label, number, f"the same object as line {seen_lines[key]} (a double click?); Ultralytics drops one.", "duplicate-line", "warning"))
+        seen_lines.setdefault(key, number)
         result.classes.append(cls)
+    if len(shapes) == 2:
+        result.problems.append(
+            LabelProblem(label, 0, "mixes boxes (4 numbers) and polygons in one file; Ultralytics rejects the whole file. Use one kind of annotation per project.", "mixed")
+        )
+    result.kind = "mixed" if len(shapes) == 2 else (shapes.pop() if shapes else "")
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# Images
+
+
+#: Near-duplicates must also agree in colour: mean absolute difference of 4x4 colour thumbnails
+#: (0-255) at most this. Smooth gradients (plain walls, sky) give similar difference hashes alone.
+COLOUR_THRESHOLD = 12.0
+
+
+def dhash(image: str | Path) -> tuple[int, bytes] | None:
+    """Perceptual signature of an image (None if unreadable): a 64-bit difference hash of the
+    grey image plus a 4x4 colour thumbnail. Similar pictures differ in few hash bits and little colour."""
+    import cv2
+    import numpy as np
+
+    data = np.fromfile(str(image), dtype=np.uint8)  # np.fromfile + imdecode: non-ASCII paths work on Windows
+    img = cv2.imdecode(data, cv2.IMREAD_REDUCED_COLOR_4) if data.size else None
+    if img is None:
+        return None
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(gray, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    thumb = cv2.resize(img, (4, 4), interpolation=cv2.INTER_AREA)
+    return int.from_bytes(np.packbits(bits).tobytes(), "big"), thumb.tobytes()
+
+
+def _inspect_image(path: Path) -> dict:
+    """Header facts of one image and the problems in it (reads the file once, decodes only the header)."""
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    facts: dict = dict(width=0, height=0, format="", sha1="", problems=[])
+    problems = facts["problems"]
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        problems.append(LabelProblem(path, 0, f"cannot be read ({err}).", "unreadable"))
+        return facts
+    facts["sha1"] = hashlib.sha1(data).hexdigest()
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            fmt = im.format or ""
+            width, height = im.size
+            orientation = im.getexif().get(274, 1) if fmt in ("JPEG", "MPO", "TIFF", "WEBP", "PNG") else 1
+            alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+        if fmt == "PNG" and b"IEND" in data[-32:]:  # a cut-off PNG is reported as truncated below
+            with Image.open(io.BytesIO(data)) as im:
+                im.verify()  # checks the chunk CRCs: catches a damaged PNG
+    except Exception as err:  # PIL raises many kinds; Ultralytics patches Image.open (HEIF)
+        what = "is empty" if not data else f"is not an image any reader can open ({type(err).__name__}: {err})"
+        problems.append(LabelProblem(path, 0, f"{what}. Export it again or remove it from the export.", "unreadable"))
+        return facts
+    facts.update(format=fmt)
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    facts.update(width=width, height=height)
+    suffix = path.suffix.lower()
+    if fmt in ("JPEG", "MPO") and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        problems.append(LabelProblem(path, 0, "is truncated (the JPEG ends early: an interrupted copy or download). Copy it again from the original.", "truncated"))
+    elif fmt == "PNG" and b"IEND" not in data[-32:]:
+        problems.append(LabelProblem(path, 0, "is truncated (the PNG has no end chunk). Copy it again from the original.", "truncated"))
+    if fmt and suffix not in _FORMAT_SUFFIXES.get(fmt, {suffix}):
+        extra = " with an alpha channel" if alpha else ""
+        problems.append(
+            LabelProblem(path, 0, f"holds a {fmt} image{extra} but is named {suffix}; some readers refuse it. fix='format' writes a real {suffix[1:].upper()} into the split.", "format")
+        )
+    elif alpha and suffix in (".jpg", ".jpeg"):
+        problems.append(LabelProblem(path, 0, "has an alpha channel; fix='format' writes it without one.", "format", "warning"))
+    if orientation not in (None, 1):
+        problems.append(
+            LabelProblem(
+                path, 0,
+                f"is stored rotated with an EXIF orientation tag ({orientation}): tools that ignore the tag show it turned, so its boxes "
+                "may be off. Check it in the report's plots; fix='exif' writes the pixels upright into the split.",
+                "exif", "warning",
+            )
+        )
+    if min(width, height) < 10:
+        problems.append(LabelProblem(path, 0, f"is only {width}x{height} pixels; Ultralytics refuses images under 10 pixels.", "tiny"))
+    return facts
+
+
+def _name_problems(path: Path) -> list[LabelProblem]:
+    problems = []
+    if path.suffix != path.suffix.lower():
+        problems.append(LabelProblem(path, 0, f"upper-case extension {path.suffix}: case-sensitive systems (Linux, Colab) and some tools miss it; rename to {path.suffix.lower()}.", "extension", "warning"))
+    if not path.name.isascii() or " " in path.name:
+        what = " and ".join(w for w, bad in (("non-ASCII characters", not path.name.isascii()), ("spaces", " " in path.name)) if bad)
+        problems.append(LabelProblem(path, 0, f"the file name has {what}; it works here, but scripts and other tools often break on them.", "file-name", "warning"))
+    return problems
+
+
+def _groups_of_equal(keys: dict[str, object]) -> list[list[str]]:
+    by_key: dict[object, list[str]] = {}
+    for name, key in keys.items():
+        if key:
+            by_key.setdefault(key, []).append(name)
+    return sorted(sorted(g) for g in by_key.values() if len(g) > 1)
+
+
+def near_duplicate_groups(
+    hashes: dict[str, tuple[int, bytes]], threshold: int = HASH_THRESHOLD, colour: float = COLOUR_THRESHOLD
+) -> list[list[str]]:
+    """Groups of names whose :func:`dhash` signatures differ in at most ``threshold`` bits and
+    ``colour`` levels (linked transitively)."""
+    import numpy as np
+
+    names = sorted(n for n, h in hashes.items() if h is not None)
+    if len(names) < 2:
+        return []
+    values = np.array([hashes[n][0] for n in names], dtype=np.uint64)
+    thumbs = np.stack([np.frombuffer(hashes[n][1], dtype=np.uint8) for n in names]).astype(np.int16)
+    parent = list(range(len(names)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    chunk = 512  # bounds memory: a chunk x n matrix of bit distances at a time
+    for start in range(0, len(names), chunk):
+        block = values[start : start + chunk, None] ^ values[None, :]
+        for i, j in np.argwhere(np.bitwise_count(block) <= threshold):
+            i, j = int(i) + start, int(j)
+            if j > i and np.abs(thumbs[i] - thumbs[j]).mean() <= colour:
+                a, b = find(i), find(j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[str]] = {}
+    for i, name in enumerate(names):
+        groups.setdefault(find(i), []).append(name)
+    return sorted(g for g in groups.values() if len(g) > 1)
+
+
+def _progress(iterable, total: int, desc: str, enabled: bool):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm  # a widget in Jupyter, a text bar in a terminal
+
+    return tqdm(iterable, total=total, desc=desc, unit="img", leave=False)
+
+
+def _workers(workers: int | None) -> int:
+    return max(1, workers or os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------------------------
+# The report
 
 
 @dataclass
 class DatasetReport:
-    """What an export holds: one row per image in :attr:`images`, the problems, and a summary."""
+    """What an export holds: one row per image in :attr:`images`, the problems, and a summary.
+
+    ``images`` columns: image, label, has_label, n_objects, classes, width, height, format,
+    sha1, hash (difference hash or None), error (Ultralytics cannot use it as it is).
+    """
 
     path: Path
     names: list[str]
     images: pd.DataFrame
     problems: list[LabelProblem]
+    duplicates: list[list[str]] = field(default_factory=list)
+    near_duplicates: list[list[str]] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
+    task: str = "detect"
 
     @property
     def instances_per_class(self) -> dict[str, int]:
@@ -169,23 +423,50 @@ class DatasetReport:
         counts = Counter(c for row in self.images["classes"] for c in set(row))
         return {name: counts.get(i, 0) for i, name in enumerate(self.names)}
 
+    @property
+    def errors(self) -> list[LabelProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The problems as a table: file, line, kind, severity, message."""
+        return pd.DataFrame(
+            [dict(file=str(p.file), line=p.line, kind=p.kind, severity=p.severity, message=p.message) for p in self.problems],
+            columns=["file", "line", "kind", "severity", "message"],
+        )
+
+    def by_kind(self) -> dict[str, int]:
+        """How many problems of each kind."""
+        return dict(Counter(p.kind for p in self.problems))
+
     def summary(self) -> str:
         df = self.images
+        empty = int(((df["n_objects"] == 0) & df["has_label"]).sum()) if len(df) else 0
+        missing = int((~df["has_label"]).sum()) if len(df) else 0
         lines = [
-            f"Dataset {self.path}",
-            f"  images: {len(df)}   label files: {int(df['has_label'].sum())}   classes: {len(self.names)}",
-            f"  backgrounds: {int((df['n_objects'] == 0).sum())} "
-            f"({int(((df['n_objects'] == 0) & df['has_label']).sum())} empty label files, "
-            f"{int((~df['has_label']).sum())} images without a label file)",
+            f"Dataset {self.path}  ({self.task})",
+            f"  images: {len(df)}   label files: {int(df['has_label'].sum()) if len(df) else 0}   classes: {len(self.names)}",
+            f"  backgrounds: {empty + missing} ({empty} empty label files, {missing} images without a label file)",
         ]
+        if len(df) and (df["width"] > 0).any():
+            sizes = Counter(zip(df["width"], df["height"]))
+            common = ", ".join(f"{w}x{h} ({n})" for (w, h), n in sizes.most_common(3))
+            lines.append(f"  image sizes: {len(sizes)} different; most common {common}")
         per_image = self.images_per_class
         for name, n in self.instances_per_class.items():
             lines.append(f"  {name!r}: {n} instances in {per_image[name]} images")
+        if self.duplicates:
+            lines.append(f"  exact duplicates: {len(self.duplicates)} group(s), e.g. {self.duplicates[0]}")
+        if self.near_duplicates:
+            largest = max(self.near_duplicates, key=len)
+            lines.append(f"  near-duplicates: {len(self.near_duplicates)} group(s), largest {len(largest)} images, e.g. {largest[:4]}")
+        lines += [f"  advice: {a}" for a in self.advice]
         if self.problems:
-            lines.append(f"  {len(self.problems)} problem(s):")
-            lines += [f"    - {p}" for p in self.problems[:20]]
+            n_err = len(self.errors)
+            lines.append(f"  {len(self.problems)} problem(s), {n_err} error(s) Ultralytics cannot train on, {len(self.problems) - n_err} warning(s):")
+            lines += [f"    - [{p.severity} {p.kind}] {p}" for p in self.problems[:20]]
             if len(self.problems) > 20:
-                lines.append(f"    ... and {len(self.problems) - 20} more (see report.problems)")
+                lines.append(f"    ... and {len(self.problems) - 20} more (see report.table)")
         else:
             lines.append("  no problems found")
         return "\n".join(lines)
@@ -193,32 +474,159 @@ class DatasetReport:
     def __str__(self) -> str:
         return self.summary()
 
-    def _repr_html_(self) -> str:  # Jupyter shows the summary as text, not a dataclass dump
+    def plot(self):
+        """Bar charts of instances and images per class, and backgrounds; returns the figure."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(max(4, 0.6 * len(self.names) + 2), 3))
+        names = list(self.names) + ["(background)"]
+        inst = list(self.instances_per_class.values()) + [0]
+        imgs = list(self.images_per_class.values()) + [int((self.images["n_objects"] == 0).sum()) if len(self.images) else 0]
+        xs = range(len(names))
+        ax.bar([x - 0.2 for x in xs], inst, width=0.4, label="instances")
+        ax.bar([x + 0.2 for x in xs], imgs, width=0.4, label="images")
+        ax.set_xticks(list(xs), names, rotation=30, ha="right")
+        ax.legend()
+        ax.set_title(f"{self.path.name}: {len(self.images)} images")
+        fig.tight_layout()
+        return fig
+
+    def _repr_html_(self) -> str:  # Jupyter: the summary and the chart inline
+        import base64
+        import io
         from html import escape
 
-        return f"<pre>{escape(self.summary())}</pre>"
+        import matplotlib.pyplot as plt
+
+        html = f"<pre>{escape(self.summary())}</pre>"
+        try:
+            fig = self.plot()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=80)
+            plt.close(fig)
+            html += f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>'
+        except Exception:  # a plot is a bonus; the text is the report
+            pass
+        return html
 
 
-def inspect_dataset(path: str | Path = "annotations/export") -> DatasetReport:
-    """Read an export and report what is in it and what is wrong with it, without failing on bad labels."""
+def _label_folder(path: Path) -> Path:
+    return path / "labels"
+
+
+def inspect_dataset(
+    path: str | Path = "annotations/export",
+    near_duplicates: bool = True,
+    threshold: int = HASH_THRESHOLD,
+    progress: bool = True,
+    workers: int | None = None,
+) -> DatasetReport:
+    """Read an export and report what is in it and what is wrong, without failing on bad files.
+
+    Checks every label line (numbers, class ids, coordinates, degenerate shapes), every image
+    (readable, truncated, content vs. extension, alpha, EXIF rotation, names), pairs images with
+    labels, finds exact duplicates (content hash) and, with ``near_duplicates``, near-duplicates
+    (difference hash within ``threshold`` bits, computed on all cores). Nothing is changed.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     path = find_export(path)
     names = read_class_names(path)
-    labels_dir = path / "labels"
-    rows, problems = [], []
-    for image in list_images(path / "images"):
+    labels_dir = _label_folder(path)
+    images = list_images(path / "images")
+    n_workers = _workers(workers)
+    problems: list[LabelProblem] = []
+    rows = []
+
+    def one(image: Path):
+        facts = _inspect_image(image)
         parsed = read_labels(image, labels_dir / f"{image.stem}.txt", len(names))
-        problems += parsed.problems
-        rows.append(
-            dict(
-                image=image.name,
-                has_label=parsed.label is not None,
-                n_objects=len(parsed.classes),
-                classes=parsed.classes,
+        return image, facts, parsed
+
+    stems: dict[str, list[Path]] = {}
+    for image in images:
+        stems.setdefault(image.stem, []).append(image)
+    kinds = Counter()
+    # threads: reading files, hashing and PIL header parsing release the GIL
+    with ThreadPoolExecutor(n_workers) as pool:
+        for image, facts, parsed in _progress(pool.map(one, images), len(images), "Checking images", progress):
+            own = _name_problems(image) + facts["problems"] + parsed.problems
+            if parsed.label is None:
+                own.append(
+                    LabelProblem(image, 0, f"has no label file ({labels_dir.name}/{image.stem}.txt); it counts as a background. If it shows objects, annotate it.", "no-label", "warning")
+                )
+            if len(stems[image.stem]) > 1 and image != stems[image.stem][0]:
+                own.append(
+                    LabelProblem(image, 0, f"shares its name with {stems[image.stem][0].name}: both would use {image.stem}.txt. Rename one (and its label); the split keeps only the first.", "same-stem")
+                )
+            kinds[parsed.kind] += 1
+            problems += own
+            rows.append(
+                dict(
+                    image=image.name,
+                    label=parsed.label.name if parsed.label else None,
+                    has_label=parsed.label is not None,
+                    n_objects=len(parsed.classes),
+                    classes=parsed.classes,
+                    width=facts["width"],
+                    height=facts["height"],
+                    format=facts["format"],
+                    sha1=facts["sha1"],
+                    hash=None,
+                    error=any(p.severity == "error" for p in own),
+                )
             )
-        )
     if labels_dir.is_dir():
-        stems = {image.stem for image in list_images(path / "images")}
         for label in sorted(labels_dir.glob("*.txt")):
             if label.stem not in stems:
-                problems.append(LabelProblem(label, 0, "a label file without an image; the image was probably not exported."))
-    return DatasetReport(path=path, names=names, images=pd.DataFrame(rows), problems=problems)
+                problems.append(LabelProblem(label, 0, "a label file without an image; the image was probably not exported. Export it again or ignore this.", "no-image", "warning"))
+    df = pd.DataFrame(rows, columns=["image", "label", "has_label", "n_objects", "classes", "width", "height", "format", "sha1", "hash", "error"])
+    duplicates = _groups_of_equal(dict(zip(df["image"], df["sha1"])))
+    for group in duplicates:
+        for name in group[1:]:
+            problems.append(LabelProblem(path / "images" / name, 0, f"is the same file as {group[0]}; it would be counted twice (and could land in train and val). The split keeps one with remove_duplicates=True.", "duplicate", "warning"))
+    near: list[list[str]] = []
+    if near_duplicates and len(df):
+        readable = df[df["width"] > 0]["image"].tolist()
+        with ThreadPoolExecutor(n_workers) as pool:  # OpenCV releases the GIL: every core hashes
+            hashes = dict(
+                zip(readable, _progress(pool.map(dhash, [path / "images" / n for n in readable]), len(readable), "Hashing for near-duplicates", progress))
+            )
+        df["hash"] = [hashes.get(n) for n in df["image"]]
+        exact = {n for g in duplicates for n in g}
+        near = [g for g in near_duplicate_groups(hashes, threshold) if not set(g) <= exact]
+        for group in near:
+            problems.append(
+                LabelProblem(path / "images" / group[0], 0, f"near-duplicates ({len(group)} images that look almost the same): {', '.join(group[:6])}{' ...' if len(group) > 6 else ''}. The split keeps them together.", "near-duplicate", "warning")
+            )
+    report = DatasetReport(path=path, names=names, images=df, problems=problems, duplicates=duplicates, near_duplicates=near)
+    report.task = "segment" if kinds["polygon"] > kinds["box"] else "detect"
+    report.advice = _advice(report)
+    return report
+
+
+def _advice(report: DatasetReport) -> list[str]:
+    advice = []
+    df = report.images
+    if not len(df):
+        return advice
+    backgrounds = int((df["n_objects"] == 0).sum())
+    share = backgrounds / len(df)
+    if share > MAX_BACKGROUND_SHARE:
+        advice.append(
+            f"{share:.0%} of the images are backgrounds (no objects); Ultralytics' docs recommend about 0-10 %. "
+            "Keep fewer with split_dataset(..., max_backgrounds=0.1), or check that they really hold no objects."
+        )
+    counts = {n: c for n, c in report.instances_per_class.items()}
+    for name, count in counts.items():
+        if count == 0:
+            advice.append(f"class {name!r} has no instances: the model cannot learn it. Annotate some or leave it out with select_classes().")
+    present = [c for c in counts.values() if c]
+    if len(present) > 1 and max(present) / min(present) > IMBALANCE_RATIO:
+        rare = min((n for n in counts if counts[n]), key=counts.get)
+        common = max(counts, key=counts.get)
+        advice.append(
+            f"classes are imbalanced: {counts[common]} {common!r} vs {counts[rare]} {rare!r} instances ({max(present) / min(present):.0f}x). "
+            f"Annotate more {rare!r} images; expect lower accuracy on it."
+        )
+    return advice
