@@ -243,8 +243,8 @@ class LiveProgress:
         stopper = getattr(trainer, "stopper", None)
         if getattr(trainer, "_yt_stop_requested", False):
             s["message"] = f"stopped at epoch {s['epoch']}/{trainer.epochs}: resume() continues it"
-        elif stopper is not None and getattr(stopper, "possible_stop", False) is not None and done < trainer.epochs and (
-            done - (getattr(stopper, "best_epoch", 0) or 0) >= getattr(stopper, "patience", 1e9)
+        elif stopper is not None and done < trainer.epochs and (
+            done - (getattr(stopper, "best_epoch", 0) or 0) >= (getattr(stopper, "patience", None) or float("inf"))
         ):
             s["message"] = (
                 f"stopped early at epoch {done}/{trainer.epochs}: no improvement for {stopper.patience} epochs "
