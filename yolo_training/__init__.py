@@ -53,7 +53,16 @@ from .annotate import (  # noqa: E402
     start_label_studio,
     stop_label_studio,
 )
-from .dataset import DatasetReport, inspect_dataset, read_class_names  # noqa: E402
+from .dataset import (  # noqa: E402
+    DatasetReport,
+    ImportResult,
+    import_export,
+    inspect_dataset,
+    merge_exports,
+    read_class_names,
+    safe_extract,
+    select_classes,
+)
 from .env import project_root, use_all_cores  # noqa: E402
 from .predict import Export, Prediction, export, find_model, list_models, load_model, predict  # noqa: E402
 from .results import (  # noqa: E402
@@ -73,7 +82,7 @@ from .results import (  # noqa: E402
     validate,
 )
 from .sample import generate_sample  # noqa: E402
-from .split import SplitResult, load_config, split_dataset, write_config  # noqa: E402
+from .split import SplitResult, export_split_files, load_config, split_dataset, write_config  # noqa: E402
 from .train import (  # noqa: E402
     ModelChoice,
     Run,
@@ -90,6 +99,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BoxEditor",
+    "export_split_files",
+    "select_classes",
+    "safe_extract",
+    "merge_exports",
+    "import_export",
+    "ImportResult",
     "LabelStudio",
     "LabelStudioError",
     "LabelingProject",

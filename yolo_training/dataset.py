@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
+import re
+import shutil
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from ._errors import DatasetError
+from ._errors import DatasetError, NotGeneratedError, OutputExistsError
 
 #: File endings Ultralytics reads as images (compared in lower case).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".dng", ".mpo", ".pfm", ".heic")
@@ -630,3 +632,460 @@ def _advice(report: DatasetReport) -> list[str]:
             f"Annotate more {rare!r} images; expect lower accuracy on it."
         )
     return advice
+
+
+# --------------------------------------------------------------------------------------------
+# Import: Label Studio folder or zip, Pascal VOC, COCO JSON; merging; class subsets
+
+#: Marks an export folder this package wrote (import, merge, class subset); only those are replaced.
+EXPORT_MARKER = ".yolo-training-export"
+#: Limits for unpacking a zip: total size and number of entries (a zip bomb stops here).
+MAX_UNZIPPED_BYTES = 20 * 2**30
+MAX_ZIP_ENTRIES = 200_000
+MAX_RATIO = 200  # uncompressed / compressed size of one entry; photos compress little
+
+
+@dataclass
+class ImportResult:
+    """An export written or found by :func:`import_export` / :func:`merge_exports` / :func:`select_classes`.
+
+    Pass it wherever a folder is expected (``inspect_dataset(result)``): it behaves as its path.
+    """
+
+    path: Path
+    names: list[str]
+    source_format: str
+    images: int
+    notes: list[str] = field(default_factory=list)
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def summary(self) -> str:
+        lines = [f"{self.source_format} -> {self.path}: {self.images} images, classes {self.names}"]
+        lines += [f"  - {n}" for n in self.notes[:30]]
+        if len(self.notes) > 30:
+            lines.append(f"  ... and {len(self.notes) - 30} more (see .notes)")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<pre>{escape(self.summary())}</pre>"
+
+
+def safe_extract(archive: str | Path, dest: str | Path, max_bytes: int = MAX_UNZIPPED_BYTES, max_entries: int = MAX_ZIP_ENTRIES) -> Path:
+    """Unpack a zip into ``dest``, refusing entries that would land outside it (``..``, absolute
+    paths, drive letters), links, and archives beyond ``max_bytes`` / ``max_entries`` or with an
+    implausible compression ratio. Sizes are counted while writing, not trusted from the header."""
+    import stat
+    import zipfile
+
+    archive, dest = Path(archive), Path(dest)
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise DatasetError(f"{archive} is not a readable zip file ({err}). Download the export again.") from err
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > max_entries:
+            raise DatasetError(f"{archive} holds {len(infos)} entries, more than the {max_entries} allowed; it is not an annotation export.")
+        root = dest.resolve()
+        plan = []
+        for info in infos:
+            name = info.filename.replace("\\", "/")
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                raise DatasetError(f"{archive}: entry {info.filename!r} is a symbolic link; refusing to unpack it (it could point anywhere).")
+            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in name.split("/"):
+                raise DatasetError(f"{archive}: entry {info.filename!r} would be written outside {dest}; refusing to unpack this zip.")
+            target = (root / name).resolve()
+            if target != root and root not in target.parents:
+                raise DatasetError(f"{archive}: entry {info.filename!r} would be written outside {dest}; refusing to unpack this zip.")
+            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 2**20:
+                raise DatasetError(f"{archive}: entry {info.filename!r} expands {info.file_size // info.compress_size}x; refusing what looks like a zip bomb.")
+            plan.append((info, target))
+        dest.mkdir(parents=True, exist_ok=True)
+        written = 0
+        for info, target in plan:
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise DatasetError(f"{archive} unpacks to more than {max_bytes / 2**30:.1f} GiB; refusing what looks like a zip bomb.")
+                    dst.write(chunk)
+    return dest
+
+
+def _is_yolo_export(folder: Path) -> bool:
+    return (folder / "images").is_dir() and ((folder / "classes.txt").is_file() or (folder / "notes.json").is_file())
+
+
+def _is_voc(folder: Path) -> bool:
+    return (folder / "Annotations").is_dir() and (folder / "JPEGImages").is_dir()
+
+
+def _coco_json(folder: Path) -> Path | None:
+    candidates = [folder] if folder.is_file() else sorted(folder.glob("*.json")) + sorted(folder.glob("annotations/*.json"))
+    for c in candidates:
+        if c.suffix.lower() != ".json" or c.name == "notes.json":
+            continue
+        try:
+            head = c.read_text(encoding="utf-8", errors="replace")[:1_000_000]
+        except OSError:
+            continue
+        if '"images"' in head and '"annotations"' in head and '"categories"' in head:
+            return c
+    return None
+
+
+def _find_root(folder: Path) -> Path:
+    """The folder holding the export inside an unpacked zip (often one level down)."""
+    for candidate in [folder] + sorted(p for p in folder.rglob("*") if p.is_dir() and "__MACOSX" not in p.parts):
+        if _is_yolo_export(candidate) or _is_voc(candidate) or _coco_json(candidate) is not None:
+            return candidate
+    return folder
+
+
+def _new_export(out: Path, overwrite: bool) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not (out / EXPORT_MARKER).is_file():
+            raise NotGeneratedError(
+                f"{out} exists and was not written by yolo-training (no {EXPORT_MARKER} file), so it is left alone. Choose another out=."
+            )
+        if not overwrite:
+            raise OutputExistsError(f"{out} holds an earlier import. Pass overwrite=True to replace it.")
+        shutil.rmtree(out)
+    (out / "images").mkdir(parents=True)
+    (out / "labels").mkdir()
+    (out / EXPORT_MARKER).write_text("Written by yolo-training; replaced when made again with overwrite=True.\n", encoding="utf-8")
+
+
+def _write_names(out: Path, names: list[str]) -> None:
+    (out / "classes.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    notes = {"categories": [{"id": i, "name": n} for i, n in enumerate(names)], "info": {"contributor": "yolo-training"}}
+    (out / "notes.json").write_text(json.dumps(notes, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _link(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _fmt(values) -> str:
+    return " ".join(f"{v:.6f}" for v in values)
+
+
+def _convert_voc(src: Path, out: Path, progress: bool) -> tuple[list[str], int, list[str]]:
+    import xml.etree.ElementTree as ET
+
+    notes: list[str] = []
+    parsed = []
+    names_seen: set[str] = set()
+    xmls = sorted((src / "Annotations").glob("*.xml"))
+    images = {p.stem: p for p in list_images(src / "JPEGImages")}
+    for xml in _progress(xmls, len(xmls), "Reading VOC", progress):
+        try:
+            root = ET.parse(xml).getroot()
+        except ET.ParseError as err:
+            notes.append(f"{xml}, line {err.position[0]}: not valid XML ({err}); skipped.")
+            continue
+        stem = Path(root.findtext("filename") or xml.stem).stem
+        image = images.get(stem) or images.get(xml.stem)
+        if image is None:
+            notes.append(f"{xml}: no image {stem}.* in JPEGImages/; skipped.")
+            continue
+        try:
+            w = float(root.findtext("size/width") or 0)
+            h = float(root.findtext("size/height") or 0)
+        except ValueError:
+            w = h = 0
+        if not w or not h:
+            from PIL import Image
+
+            with Image.open(image) as im:
+                w, h = im.size
+            notes.append(f"{xml}: no <size>; read {int(w)}x{int(h)} from the image.")
+        objects = []
+        for obj in root.iter("object"):
+            name = (obj.findtext("name") or "").strip()
+            box = obj.find("bndbox")
+            try:
+                x0, y0, x1, y1 = (float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+            except (AttributeError, TypeError, ValueError):
+                notes.append(f"{xml}: an object {name!r} without a complete <bndbox>; skipped.")
+                continue
+            names_seen.add(name)
+            objects.append((name, ((x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h)))
+        parsed.append((image, objects))
+    names = sorted(names_seen)  # VOC has no ids: sorted names, stated in classes.txt
+    ids = {n: i for i, n in enumerate(names)}
+    for image, objects in parsed:
+        _link(image, out / "images" / image.name)
+        (out / "labels" / f"{image.stem}.txt").write_text("".join(f"{ids[n]} {_fmt(b)}\n" for n, b in objects), encoding="utf-8")
+    converted = {image.stem: image.name for image, _ in parsed}
+    sets = src / "ImageSets" / "Main"
+    if sets.is_dir():
+        (out / "splits").mkdir()
+        for split in ("train", "val", "test"):
+            f = sets / f"{split}.txt"
+            if f.is_file():
+                stems = [line.split()[0] for line in f.read_text().splitlines() if line.strip()]
+                (out / "splits" / f"{split}.txt").write_text("".join(f"{converted[s]}\n" for s in stems if s in converted), encoding="utf-8")
+        notes.append(f"the publisher's split copied to {out / 'splits'} (use split_dataset(..., export_splits=True))")
+    return names, len(parsed), notes
+
+
+def _convert_coco(json_path: Path, out: Path, task: str, progress: bool) -> tuple[list[str], int, list[str]]:
+    notes: list[str] = []
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+        categories = sorted(data["categories"], key=lambda c: int(c["id"]))
+        coco_images = data["images"]
+        annotations = data["annotations"]
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise DatasetError(f"{json_path} is not a COCO annotation file with images, annotations and categories ({err}).") from err
+    names = [str(c["name"]) for c in categories]
+    dup = [n for n, k in Counter(names).items() if k > 1]
+    if dup:
+        raise DatasetError(f"{json_path}: category names {dup} appear under several ids; give each class one name.")
+    ids = {int(c["id"]): i for i, c in enumerate(categories)}
+    if task not in ("segment", "detect", "auto"):
+        raise DatasetError(f"task={task!r}: COCO converts to 'detect' (boxes, the default) or 'segment' (polygons).")
+    task = "segment" if task == "segment" else "detect"  # COCO always carries boxes; polygons on request
+    by_image = defaultdict(list)
+    for a in annotations:
+        by_image[a.get("image_id")].append(a)
+    base = json_path.parent
+    roots = [base, base / "images", base.parent / "images", base.parent]
+    count = 0
+    for im in _progress(coco_images, len(coco_images), "Converting COCO", progress):
+        rel = str(im.get("file_name", "")).replace("\\", "/")
+        src = next((r / rel for r in roots if (r / rel).is_file()), None) or next((r / Path(rel).name for r in roots if (r / Path(rel).name).is_file()), None)
+        if src is None:
+            notes.append(f"{json_path}: image {rel!r} (id {im.get('id')}) is not next to the JSON or in images/; skipped.")
+            continue
+        w, h = float(im.get("width") or 0), float(im.get("height") or 0)
+        if not w or not h:
+            from PIL import Image
+
+            with Image.open(src) as pil:
+                w, h = pil.size
+        lines = []
+        for a in by_image.get(im.get("id"), []):
+            cat = ids.get(int(a.get("category_id", -1)))
+            if cat is None:
+                notes.append(f"{json_path}: annotation {a.get('id')} has category {a.get('category_id')}, not in categories; skipped.")
+                continue
+            seg = a.get("segmentation")
+            if task == "segment":
+                if not isinstance(seg, list) or not seg:
+                    notes.append(f"{json_path}: annotation {a.get('id')} has no polygon (RLE or none); skipped for segmentation.")
+                    continue
+                part = max(seg, key=len)
+                if len(seg) > 1:
+                    notes.append(f"{json_path}: annotation {a.get('id')} has {len(seg)} polygon parts; kept the largest.")
+                lines.append(f"{cat} " + _fmt(v / (w if i % 2 == 0 else h) for i, v in enumerate(part)) + "\n")
+            else:
+                x, y, bw, bh = (float(v) for v in a["bbox"])
+                lines.append(f"{cat} {_fmt(((x + bw / 2) / w, (y + bh / 2) / h, bw / w, bh / h))}\n")
+        name = Path(rel).name
+        if (out / "images" / name).exists():
+            notes.append(f"{json_path}: two images named {name}; kept the first.")
+            continue
+        _link(src, out / "images" / name)
+        (out / "labels" / f"{Path(name).stem}.txt").write_text("".join(lines), encoding="utf-8")
+        count += 1
+    return names, count, notes
+
+
+def import_export(
+    source: str | Path,
+    out: str | Path | None = None,
+    task: str = "auto",
+    overwrite: bool = False,
+    progress: bool = True,
+) -> ImportResult:
+    """Bring an annotation export into the YOLO layout the course uses, and say what was done.
+
+    ``source``: a Label Studio "YOLO with images" export (folder or downloaded ``.zip``, unpacked
+    safely), a Pascal VOC folder (``Annotations/`` + ``JPEGImages/``, its ``ImageSets/Main`` split
+    kept in ``splits/``) or COCO JSON (the file or its folder; boxes, or polygons with
+    ``task="segment"``). A YOLO folder is used where it is, unless ``out`` is given. Converted
+    exports go to ``out`` (default: beside the source, ``<name>-yolo``); images are hard-linked.
+    """
+    import tempfile
+
+    source = Path(source)
+    if not source.exists():
+        raise DatasetError(f"{source.resolve()} does not exist. Give the export folder or the downloaded .zip.")
+    notes: list[str] = []
+    if source.is_file() and source.suffix.lower() == ".zip":
+        out = Path(out) if out is not None else source.with_suffix("")
+        with tempfile.TemporaryDirectory(dir=out.resolve().parent, prefix=".unzip-") as tmp:
+            root = _find_root(safe_extract(source, tmp))
+            inner = import_export(root, out, task=task, overwrite=overwrite, progress=progress)
+        inner.notes.insert(0, f"unpacked {source.name} safely")
+        return inner
+    coco = _coco_json(source) if not _is_yolo_export(source) and not _is_voc(source) else None
+    if _is_yolo_export(source):
+        names = read_class_names(source)
+        if out is None:
+            return ImportResult(find_export(source), names, "YOLO export", len(list_images(source / "images")), notes)
+        out = Path(out)
+        _new_export(out, overwrite)
+        for image in list_images(source / "images"):
+            _link(image, out / "images" / image.name)
+        if (source / "labels").is_dir():
+            for label in sorted((source / "labels").glob("*.txt")):
+                _link(label, out / "labels" / label.name)
+        _write_names(out, names)
+        return ImportResult(out, names, "YOLO export", len(list_images(out / "images")), notes)
+    if _is_voc(source):
+        out = Path(out) if out is not None else source.parent / f"{source.name}-yolo"
+        _new_export(out, overwrite)
+        names, n, notes = _convert_voc(source, out, progress)
+        kind = "Pascal VOC"
+    elif coco is not None:
+        out = Path(out) if out is not None else (source if source.is_dir() else source.parent).parent / f"{(source if source.is_dir() else source.parent).name}-yolo"
+        _new_export(out, overwrite)
+        names, n, notes = _convert_coco(coco, out, task, progress)
+        kind = f"COCO JSON ({coco.name})"
+    else:
+        raise DatasetError(
+            f"{source} is not an export this package reads: expected images/ with classes.txt or notes.json (Label Studio YOLO), "
+            "Annotations/ + JPEGImages/ (Pascal VOC) or a COCO .json with images, annotations and categories."
+        )
+    if not n:
+        raise DatasetError(f"No image of {source} could be converted:\n" + "\n".join(notes[:10]))
+    _write_names(out, names)
+    return ImportResult(out, names, kind, n, notes)
+
+
+def _read_export(export: Path) -> tuple[list[str], list[Path]]:
+    export = find_export(export)
+    return read_class_names(export), list_images(export / "images")
+
+
+def merge_exports(exports: list[str | Path], out: str | Path, overwrite: bool = False) -> ImportResult:
+    """Combine several exports (two students, several labelling batches) into one.
+
+    Classes are matched by name, never by id: the merged ids follow the first export, then
+    names as they first appear. ``notes`` lists every conflict: a name with different ids, a
+    name only some exports have, the same image (same content) in two exports (kept once), and
+    different images with the same file name (renamed with the export's number).
+    """
+    import hashlib
+
+    exports = [Path(e) for e in exports]
+    if len(exports) < 2:
+        raise DatasetError("merge_exports needs at least two exports.")
+    read = [(e, *_read_export(e)) for e in exports]
+    names: list[str] = []
+    for _, export_names, _ in read:
+        names += [n for n in export_names if n not in names]
+    notes: list[str] = []
+    for name in names:
+        ids = {str(e): en.index(name) for e, en, _ in read if name in en}
+        if len(set(ids.values())) > 1:
+            notes.append(f"class {name!r} has different ids: " + ", ".join(f"{i} in {e}" for e, i in ids.items()) + f"; merged as {names.index(name)}")
+        if len(ids) < len(read):
+            missing = [str(e) for e, en, _ in read if name not in en]
+            notes.append(f"class {name!r} is only in {', '.join(ids)}; not in {', '.join(missing)} (its images there may show {name!r} unlabelled)")
+    out = Path(out)
+    _new_export(out, overwrite)
+    seen_hash: dict[str, Path] = {}
+    used: set[str] = set()
+    n = 0
+    for k, (export, export_names, images) in enumerate(read, start=1):
+        remap = {i: names.index(name) for i, name in enumerate(export_names)}
+        for image in images:
+            digest = hashlib.sha1(image.read_bytes()).hexdigest()
+            if digest in seen_hash:
+                notes.append(f"{image} is the same image as {seen_hash[digest]}; kept once (the labels of the first)")
+                continue
+            seen_hash[digest] = image
+            name = image.name
+            if Path(name).stem.lower() in used:
+                name = f"{Path(name).stem}-export{k}{image.suffix}"
+                notes.append(f"{image}: another export has an image with this name; saved as {name}")
+            used.add(Path(name).stem.lower())
+            _link(image, out / "images" / name)
+            label = export / "labels" / f"{image.stem}.txt"
+            if label.is_file():
+                lines = []
+                for number, raw in enumerate(label.read_text(encoding="utf-8-sig").splitlines(), start=1):
+                    parts = raw.split()
+                    if parts and parts[0].isdigit() and int(parts[0]) in remap:
+                        parts[0] = str(remap[int(parts[0])])
+                    elif parts:
+                        notes.append(f"{label}, line {number}: class {parts[0]!r} is not in its export's classes; copied unchanged")
+                    lines.append(" ".join(parts))
+                (out / "labels" / f"{Path(name).stem}.txt").write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+            n += 1
+    _write_names(out, names)
+    return ImportResult(out, names, f"merge of {len(read)} exports", n, notes)
+
+
+def select_classes(
+    source: str | Path,
+    out: str | Path,
+    classes: list[str] | dict[str, str | list[str]],
+    drop_empty: bool = False,
+    overwrite: bool = False,
+) -> ImportResult:
+    """A new export with a subset of the classes, or some merged into one, ids renumbered.
+
+    ``classes=["5 euro"]`` keeps one class; ``{"note": ["5 euro", "10 euro"]}`` merges two names
+    into ``note`` (a dict maps new name -> old name(s); its order gives the new ids). Objects of
+    other classes are removed; images left without objects stay as backgrounds unless
+    ``drop_empty``. Then split it as usual: ``config.yaml`` gets the new names.
+    """
+    source = Path(source)
+    old_names, images = _read_export(source)
+    mapping = {n: n for n in classes} if not isinstance(classes, dict) else dict(classes)
+    new_names = list(mapping)
+    old_to_new: dict[int, int] = {}
+    for new, olds in mapping.items():
+        for old in [olds] if isinstance(olds, str) else olds:
+            if old not in old_names:
+                raise DatasetError(f"class {old!r} is not in {source}; its classes are {old_names}.")
+            old_to_new[old_names.index(old)] = new_names.index(new)
+    out = Path(out)
+    _new_export(out, overwrite)
+    removed = Counter()
+    n = empty = 0
+    for image in images:
+        label = source / "labels" / f"{image.stem}.txt"
+        lines = []
+        if label.is_file():
+            for raw in label.read_text(encoding="utf-8-sig").splitlines():
+                parts = raw.split()
+                if not parts:
+                    continue
+                cls = int(float(parts[0])) if parts[0].replace(".", "", 1).isdigit() else -1
+                if cls in old_to_new:
+                    lines.append(" ".join([str(old_to_new[cls])] + parts[1:]))
+                else:
+                    removed[old_names[cls] if 0 <= cls < len(old_names) else parts[0]] += 1
+        if not lines and drop_empty:
+            empty += 1
+            continue
+        _link(image, out / "images" / image.name)
+        (out / "labels" / f"{image.stem}.txt").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        n += 1
+    _write_names(out, new_names)
+    notes = [f"ids: " + ", ".join(f"{old_names[o]!r} {o} -> {new_names[i]!r} {i}" for o, i in sorted(old_to_new.items()))]
+    notes += [f"removed {k} objects of {name!r}" for name, k in removed.items()]
+    if drop_empty:
+        notes.append(f"left out {empty} images without any kept object")
+    return ImportResult(out, new_names, f"classes of {source}", n, notes)
