@@ -160,6 +160,40 @@ def test_preannotate_uploads_the_models_predictions(client, tiny_run, tmp_path):
     _assert_same(_pulled(tmp_path / "pulled"), expected)
 
 
+def test_preannotate_polygons_and_classes(client, tmp_path):
+    """The polygon and class paths, with untrained models (their classes are "0", "1", ...)."""
+    from ultralytics import YOLO
+
+    export = yt.generate_sample(tmp_path / "sample", n_images=2, seed=14, task="segment")
+    seg = YOLO("yolov8n-seg.yaml")
+    project = A.create_labeling_project("prelabel-seg", list(seg.names.values()), task="segment", client=client)
+    A.import_images(project, export / "images")
+    done = A.preannotate(project, seg, conf=0.0, max_det=2, imgsz=64, model_version="untrained")
+    assert done.tasks == 2 and done.regions > 0
+    expected = {}
+    for t in client.tasks(project.id):
+        original = A._original_name(t["data"]["image"])
+        r = seg.predict(str(export / "images" / original), conf=0.0, max_det=2, imgsz=64, verbose=False)[0]
+        expected[original] = sorted(
+            (seg.names[int(c)], [float(v) for v in xy.reshape(-1)]) for c, xy in zip(r.boxes.cls.tolist(), r.masks.xyn) if len(xy) >= 3
+        )
+    A.accept_predictions(project)
+    A.pull_export(project, tmp_path / "pulled")
+    _assert_same(_pulled(tmp_path / "pulled"), expected)
+
+    cls = YOLO("yolov8n-cls.yaml")
+    project = A.create_labeling_project("prelabel-cls", list(cls.names.values()), task="classify", client=client)
+    A.import_images(project, export / "images")
+    assert A.preannotate(project, cls, imgsz=64).regions == 2
+    for t in client.tasks(project.id):
+        (pred,) = client.get("/api/predictions", params={"task": t["id"]}).json()
+        r = cls.predict(str(export / "images" / A._original_name(t["data"]["image"])), imgsz=64, verbose=False)[0]
+        assert pred["result"][0]["value"]["choices"] == [cls.names[r.probs.top1]]
+        assert pred["result"][0]["score"] == pytest.approx(float(r.probs.top1conf), abs=1e-5)
+    with pytest.raises(yt.LabelStudioError, match="JSON"):
+        A.pull_export(project, tmp_path / "classes")  # Label Studio's YOLO export has no classes
+
+
 def test_duplicate_project_name(client):
     A.create_labeling_project("twice", CLASSES, client=client)
     with pytest.raises(yt.LabelStudioError, match="exists already"):
