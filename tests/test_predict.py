@@ -108,3 +108,15 @@ def test_export_onnx_gives_the_same_results(model, tiny_split):
     assert abs(len(a) - len(b)) <= max(2, len(a) // 10)  # boxes at the 0.001 edge may differ by rounding
     with pytest.raises(yt.YoloTrainingError, match="only 'onnx'"):
         yt.export(model, format="tflite")
+
+
+def test_cli_predict_diagnose_models(model, tiny_run, tiny_split, capsys):
+    from yolo_training.cli import main
+
+    image = sorted((tiny_split.parent / "images" / "val").iterdir())[0]
+    assert main(["predict", str(image), "--model", str(model)]) == 0
+    assert "frames per second" in capsys.readouterr().out
+    assert main(["diagnose", str(tiny_run.dir), "--no-validate"]) == 0
+    assert "too few to see a trend" in capsys.readouterr().out
+    assert main(["predict", str(image.parent / "missing.jpg"), "--model", str(model)]) == 2
+    assert "no file or folder" in capsys.readouterr().err

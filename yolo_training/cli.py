@@ -6,6 +6,9 @@
     yolo-training train      train a model on config.yaml
     yolo-training weights    list or fetch pretrained weights for offline use
     yolo-training demo       all of the above on the sample, with the demo settings
+    yolo-training predict    run a trained model on photos, a folder, a video or the webcam
+    yolo-training diagnose   read a training run and say what to do next
+    yolo-training models     the trained models with their metrics
     yolo-training doctor     what this machine will use, and whether it is ready offline
     yolo-training label      install, start, stop Label Studio (its own venv, on this machine only)
 """
@@ -149,6 +152,16 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the whole pipeline on the bundled sample")
     d.add_argument("--name", default="demo")
 
+    pr = sub.add_parser("predict", help="run a trained model on photos, a folder, a video or the webcam")
+    pr.add_argument("source", help="an image, a folder of images, a video file, or a camera number (0)")
+    pr.add_argument("--model", default=None, help="a .pt/.onnx file or a run name (default: the newest trained model)")
+    pr.add_argument("--conf", type=float, default=0.25, help="lowest confidence shown (default 0.25)")
+    pr.add_argument("--fallback", default=None, help="a video to use when there is no camera")
+    dg = sub.add_parser("diagnose", help="read a training run: trends, weakest class, data problems, what to do")
+    dg.add_argument("run", help="a run folder or a run name (see `yolo-training models`)")
+    dg.add_argument("--data", default=None, help="the split's config.yaml (default: the dataset the run trained on)")
+    dg.add_argument("--no-validate", action="store_true", help="read results.csv only (no per-class analysis; fast)")
+    sub.add_parser("models", help="the trained models of the project, with their metrics")
     sub.add_parser("doctor", help="versions, device, threads, offline readiness")
 
     lb = sub.add_parser("label", help="Label Studio in its own venv: install once, then start / stop / status")
@@ -227,6 +240,22 @@ def _dispatch(args) -> int:
             print("\n".join(str(p) for p in cached) if cached else f"No weights cached in {yt.env.weights_dir()}.")
     elif args.command == "demo":
         run_demo(root, name=args.name)
+    elif args.command == "predict":
+        model = args.model
+        if model is None:
+            models = yt.list_models()
+            if not len(models):
+                raise yt.YoloTrainingError("No trained model yet: train one (`yolo-training train`) or pass --model a .pt file.")
+            model = models.sort_values("trained").iloc[-1]["path"]
+        source = int(args.source) if args.source.isdigit() else args.source
+        result = yt.predict(model, source, conf=args.conf, fallback=args.fallback)
+        print(result.detections.to_string(index=False, max_rows=40) if len(result.detections) else "No detections above the confidence threshold.")
+    elif args.command == "diagnose":
+        folder = Path(args.run) if Path(args.run).is_dir() else yt.find_model(args.run).parent.parent
+        print(yt.diagnose(folder, data=args.data, validate_model=not args.no_validate))
+    elif args.command == "models":
+        models = yt.list_models()
+        print(models.drop(columns="path").to_string(index=False) if len(models) else "No trained models yet.")
     elif args.command == "doctor":
         doctor()
     elif args.command == "label":

@@ -1,0 +1,133 @@
+"""Inference speed on the CPU: yolo_training.predict against plain Ultralytics, and .pt against ONNX.
+
+Predicts on the same images one by one (as a webcam or a folder loop does) at 320 and 640 px:
+
+* plain Ultralytics with its own thread choice (min(8, cores - 1): one thread on a 2-core laptop),
+* ``yolo_training.predict`` (every core) with the ``.pt``,
+* ``yolo_training.predict`` with the ONNX export (needs ``pip install 'yolo-training[onnx]'``).
+
+Each measurement runs in a fresh process, after one warm-up image; the ratio of images per second
+package/plain is printed (above 1 is faster). The model is ``--model`` or, by default, a yolov8n
+trained for one epoch on a generated sample (the speed does not depend on how well it learned).
+Run: ``python benchmarks/bench_predict.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+from _common import ROOT, median
+
+_RUNNER = textwrap.dedent(
+    '''
+    import json, os, sys, time
+    import yolo_training as yt
+    kind, model, imgsz, images = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
+    import torch
+    if kind == "plain":
+        from ultralytics import YOLO
+        import ultralytics.utils.torch_utils as tu
+        tu.NUM_THREADS = min(8, max(1, (os.cpu_count() or 1) - 1))  # Ultralytics' own choice, undo the package's
+        yolo = YOLO(model)
+        yolo.predict(images[0], imgsz=imgsz, device="cpu", verbose=False)  # warm-up
+        start = time.perf_counter()
+        for image in images:
+            yolo.predict(image, imgsz=imgsz, device="cpu", verbose=False)
+    else:
+        yolo = yt.load_model(model)
+        yt.predict(yolo, images[:1], imgsz=imgsz, save=False, show=False)  # warm-up
+        start = time.perf_counter()
+        for image in images:
+            yt.predict(yolo, image, imgsz=imgsz, save=False, show=False)
+    seconds = time.perf_counter() - start
+    print("RESULT " + json.dumps({"fps": len(images) / seconds, "threads": torch.get_num_threads()}))
+    '''
+)
+
+
+def measure(kind: str, model: str, imgsz: int, images: list[str]) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "YOLO_TRAINING_PROFILE"}
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(_RUNNER)
+    try:
+        proc = subprocess.run([sys.executable, f.name, kind, model, str(imgsz), json.dumps(images)],
+                              capture_output=True, text=True, env=env)
+    finally:
+        os.unlink(f.name)
+    if proc.returncode:
+        raise RuntimeError(f"{kind} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
+
+
+def sample_model(folder: Path) -> str:
+    """A yolov8n trained for one epoch at 64 px on a generated 30-image sample."""
+    os.environ["YOLO_TRAINING_PROFILE"] = "fast"
+    import yolo_training as yt
+
+    export = yt.generate_sample(folder / "export", n_images=30, seed=3)
+    split = yt.split_dataset(export, folder / "split", config=folder / "split" / "config.yaml")
+    run = yt.train(split.config, model="yolov8n", epochs=1, imgsz=64, batch=8, project=folder / "runs", name="bench", verbose=False)
+    os.environ.pop("YOLO_TRAINING_PROFILE")
+    return str(run.best)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--model", help="a .pt file (default: train a tiny one on a generated sample)")
+    p.add_argument("--images", type=int, default=60)
+    p.add_argument("--sizes", type=int, nargs="+", default=[320, 640])
+    p.add_argument("--runs", type=int, default=1, help="measurements of each kind (median)")
+    p.add_argument("--no-onnx", action="store_true")
+    a = p.parse_args()
+    folder = Path(ROOT / "annotations" / "export" / "images")
+    images = sorted(str(x) for x in folder.iterdir())[: a.images] if folder.is_dir() else []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        model = a.model or sample_model(tmp)
+        if len(images) < a.images:
+            import yolo_training as yt
+
+            images = sorted(str(x) for x in (yt.generate_sample(tmp / "imgs", n_images=a.images, seed=5) / "images").iterdir())
+        kinds = ["plain", "package"]
+        onnx = {}
+        if not a.no_onnx:
+            try:
+                import yolo_training as yt
+
+                for size in a.sizes:
+                    copy = tmp / f"model{size}.pt"
+                    copy.write_bytes(Path(model).read_bytes())
+                    onnx[size] = str(yt.export(copy, imgsz=size, images=images[:2]).path)
+                kinds.append("onnx")
+            except yt.YoloTrainingError as err:
+                print(f"ONNX skipped: {err}")
+        print(f"{os.cpu_count()} cores; {len(images)} images one by one; model {model}")
+        results = {}
+        for size in a.sizes:
+            fps = {kind: [] for kind in kinds}
+            for i in range(a.runs):  # alternate the kinds, so a busy moment of the machine hits all of them
+                for kind in kinds if i % 2 == 0 else kinds[::-1]:
+                    r = measure("package" if kind == "onnx" else kind, onnx.get(size, model) if kind == "onnx" else model, size, images)
+                    fps[kind].append(r["fps"])
+                    print(f"  {size} px  {kind:8s} {r['fps']:6.1f} images/s  ({r['threads']} thread(s))", flush=True)
+            for kind in kinds:
+                results[size, kind] = median(fps[kind])
+        print()
+        for size in a.sizes:
+            plain, package = results[size, "plain"], results[size, "package"]
+            line = f"{size} px: predict/plain ultralytics = {package / plain:.2f}x"
+            if (size, "onnx") in results:
+                line += f"; ONNX/.pt (both through predict) = {results[size, 'onnx'] / package:.2f}x"
+            print(line + "  (above 1 is faster)")
+
+
+if __name__ == "__main__":
+    main()
