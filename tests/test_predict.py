@@ -7,6 +7,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+import torch
 
 import yolo_training as yt
 
@@ -31,6 +32,7 @@ def make_video(path, frames=8, size=(96, 64)):
 
 def test_predict_folder(model, tiny_split, tmp_path):
     images = sorted((tiny_split.parent / "images" / "val").iterdir())
+    torch.set_num_threads(1)  # as Ultralytics leaves it on a 2-core machine
     result = yt.predict(model, images[0].parent, conf=0.001, out=tmp_path / "out", show=False)
     df = result.detections
     assert list(df.columns) == ["source", "frame", "class_id", "class", "confidence", "x1", "y1", "x2", "y2"]
@@ -41,6 +43,7 @@ def test_predict_folder(model, tiny_split, tmp_path):
         h, w = cv2.imread(str(images[0])).shape[:2]
         assert (df["confidence"] >= 0.001).all() and (df["x2"] >= df["x1"]).all() and (df[["x1", "x2"]] <= w + 1).all().all()
     assert result.fps > 0 and "frames per second" in result.summary()
+    assert torch.get_num_threads() == yt.env.cpu_threads()  # every core, not Ultralytics' cores - 1
     # a second run into the same folder is fine (it carries our marker); a student's folder is not touched
     yt.predict(model, images[0], out=tmp_path / "out", show=False)
     mine = tmp_path / "mine"

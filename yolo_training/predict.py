@@ -149,6 +149,14 @@ class Prediction:
     def __str__(self) -> str:
         return self.summary()
 
+    def __repr__(self) -> str:
+        return f"Prediction({self.summary()})"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<p>{escape(self.summary())}</p>" + self.detections.head(20).to_html(index=False)
+
 
 def _rows(result, source: str, frame: int) -> list[dict]:
     names = result.names

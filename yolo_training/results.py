@@ -290,6 +290,9 @@ class MetricsExplanation:
     def __str__(self) -> str:
         return self.text
 
+    def __repr__(self) -> str:  # a notebook shows this under the cell, not a dump of every table
+        return f"MetricsExplanation(precision={self.precision:.3f}, recall={self.recall:.3f}, mAP50={self.map50:.4f}, mAP50-95={self.map50_95:.4f})"
+
 
 def _example_frames(truth, predictions) -> tuple[pd.DataFrame, pd.DataFrame]:
     t = pd.DataFrame(truth, columns=["image", "class", "x1", "y1", "x2", "y2"])
