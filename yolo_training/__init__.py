@@ -63,6 +63,7 @@ from .dataset import (  # noqa: E402
     safe_extract,
     select_classes,
 )
+from .course import student_version  # noqa: E402
 from .env import project_root, use_all_cores  # noqa: E402
 from .predict import Export, Prediction, export, find_model, list_models, load_model, predict  # noqa: E402
 from .results import (  # noqa: E402
@@ -128,6 +129,7 @@ __all__ = [
     "import_photos",
     "make_demo_video",
     "show_images",
+    "student_version",
     "video_info",
     "ConfigError",
     "DatasetError",

@@ -10,6 +10,7 @@
     yolo-training diagnose   read a training run and say what to do next
     yolo-training models     the trained models with their metrics
     yolo-training doctor     what this machine will use, and whether it is ready offline
+    yolo-training course     write the students' version of the notebooks (solutions removed)
     yolo-training label      install, start, stop Label Studio (its own venv, on this machine only)
 """
 
@@ -164,6 +165,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="the trained models of the project, with their metrics")
     sub.add_parser("doctor", help="versions, device, threads, offline readiness")
 
+    co = sub.add_parser("course", help="write the students' version of the notebooks: solution cells emptied")
+    co.add_argument("--student", required=True, metavar="OUT", help="folder for the student notebooks")
+    co.add_argument("--source", default=None, help="notebook folder (default: notebooks/ of the project)")
+    co.add_argument("--overwrite", action="store_true", help="replace a student version written earlier")
+
     lb = sub.add_parser("label", help="Label Studio in its own venv: install once, then start / stop / status")
     lb.add_argument("action", choices=["install", "start", "stop", "status"])
     lb.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (start)")
@@ -258,6 +264,11 @@ def _dispatch(args) -> int:
         print(models.drop(columns="path").to_string(index=False) if len(models) else "No trained models yet.")
     elif args.command == "doctor":
         doctor()
+    elif args.command == "course":
+        from .course import student_version
+
+        for path in student_version(args.student, args.source, overwrite=args.overwrite):
+            print(f"wrote {path}")
     elif args.command == "label":
         from . import annotate
 
