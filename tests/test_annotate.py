@@ -321,3 +321,53 @@ def test_safe_extract_unpacks_a_good_zip(tmp_path):
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == ["classes.txt", "images/a.jpg", "labels/a.txt"]
     assert (tmp_path / "out" / "labels" / "a.txt").read_bytes() == b"0 0.5 0.5 0.1 0.1\n"
     assert not os.path.islink(tmp_path / "out" / "images" / "a.jpg")
+
+
+# ------------------------------------------------------------------ a student's drawing, in a real browser
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    return os.environ.get("YOLO_TRAINING_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_browser_drawn_rectangle_reaches_the_export(server, client, tmp_path):
+    """Headless Chromium: log in, open the task, pick "10 euro", drag a rectangle, submit, pull."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    if not _chromium():
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    images = yt.generate_sample(tmp_path / "sample", n_images=1, seed=4) / "images"
+    project = A.create_labeling_project("browser", CLASSES, client=client)
+    A.import_images(project, images)
+    (task,) = client.tasks(project.id)
+    flags = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=flags)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{server.url}/user/login")
+            page.fill("input[name=email]", server.username)
+            page.fill("input[name=password]", server.password)
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            page.goto(f"{server.url}/projects/{project.id}/data?task={task['id']}")
+            page.locator("canvas").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            # the task's image in the labelling area is the largest picture on the page
+            image = max((im.bounding_box() for im in page.locator("img").all()), key=lambda b: (b or {}).get("width", 0))
+            page.get_by_text("10 euro", exact=True).first.click()
+            x1, y1 = image["x"] + 0.2 * image["width"], image["y"] + 0.3 * image["height"]
+            x2, y2 = image["x"] + 0.6 * image["width"], image["y"] + 0.7 * image["height"]
+            page.mouse.move(x1, y1)
+            page.mouse.down()
+            page.mouse.move(x2, y2, steps=10)
+            page.mouse.up()
+            page.get_by_role("button", name="Submit").click()
+            page.wait_for_timeout(1500)
+        finally:
+            browser.close()
+    A.pull_export(project, tmp_path / "pulled")
+    ((name, box),) = next(iter(_pulled(tmp_path / "pulled").values()))
+    assert name == "10 euro"
+    assert box == pytest.approx([0.4, 0.5, 0.4, 0.4], abs=0.01)
