@@ -89,12 +89,16 @@ from .train import (  # noqa: E402
     Run,
     available_devices,
     cached_weights,
+    continue_training,
     fetch_weights,
     model_names,
     pick_device,
     resolve_model,
+    resume,
     train,
 )
+from .panel import training_panel  # noqa: E402
+from .runs import delete_run, list_runs  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -154,6 +158,11 @@ __all__ = [
     "project_root",
     "read_class_names",
     "resolve_model",
+    "resume",
+    "training_panel",
+    "list_runs",
+    "delete_run",
+    "continue_training",
     "show_results",
     "split_dataset",
     "train",

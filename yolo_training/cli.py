@@ -3,7 +3,8 @@
     yolo-training sample     write the bundled sample export (annotations/export)
     yolo-training report     what an export holds and what is wrong with it (or a run's plots)
     yolo-training split      split the export into train/val and write config.yaml
-    yolo-training train      train a model on config.yaml
+    yolo-training train      train a model on config.yaml (--resume RUN continues an interrupted one)
+    yolo-training runs       list the training runs, or delete one
     yolo-training weights    list or fetch pretrained weights for offline use
     yolo-training demo       all of the above on the sample, with the demo settings
     yolo-training predict    run a trained model on photos, a folder, a video or the webcam
@@ -145,6 +146,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="auto")
     t.add_argument("--name", default=None)
     t.add_argument("--project", default=None)
+    t.add_argument("--overwrite", action="store_true", help="replace the run of this name instead of making name2")
+    t.add_argument("--resume", default=None, metavar="RUN", help="continue an interrupted run (name or folder) from its last.pt")
+
+    rn = sub.add_parser("runs", help="list the project's training runs, or delete one")
+    rn.add_argument("action", choices=["list", "delete"])
+    rn.add_argument("name", nargs="?", default=None, help="the run to delete")
+    rn.add_argument("--project", default=None, help="runs folder (default: runs/ of the project)")
 
     w = sub.add_parser("weights", help="list cached pretrained weights, or fetch some while online")
     w.add_argument("action", choices=["list", "fetch"])
@@ -224,6 +232,19 @@ def _dispatch(args) -> int:
             overwrite=args.overwrite,
         )
         print(result)
+    elif args.command == "train" and args.resume:
+        run = yt.resume(args.resume, project=args.project, device=None if args.device == "auto" else args.device)
+        print(f"Run folder: {run.dir}")
+    elif args.command == "runs":
+        if args.action == "delete":
+            if not args.name:
+                raise yt.YoloTrainingError("Name the run to delete: yolo-training runs delete NAME (see yolo-training runs list).")
+            print(f"Deleted {yt.delete_run(args.name, args.project)}")
+        else:
+            table = yt.list_runs(args.project)
+            shown = [c for c in ("name", "task", "model", "status", "epochs_done", "epochs", "mAP50", "mAP50-95", "top1", "ended")
+                     if c in table]
+            print(table[shown].to_string(index=False) if len(table) else "No runs yet.")
     elif args.command == "train":
         run = yt.train(
             args.config or root / "config.yaml",
@@ -235,6 +256,7 @@ def _dispatch(args) -> int:
             device=args.device,
             name=args.name,
             project=args.project,
+            overwrite=args.overwrite,
         )
         print(f"Run folder: {run.dir}")
     elif args.command == "weights":
