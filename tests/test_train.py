@@ -261,3 +261,18 @@ def test_task_train_stop_resume_continue(task, imgsz, tmp_path):
     assert list_runs(project).set_index("name").loc[f"{task}-continued", "task"] == task
     args = json.loads(json.dumps(read_record(more.dir)["settings"]))
     assert args["imgsz"] == imgsz
+
+
+def test_cli_runs_and_resume(tiny_run, tmp_path, capsys):
+    from yolo_training.cli import main
+
+    assert main(["runs", "list", "--project", str(tiny_run.dir.parent)]) == 0
+    out = capsys.readouterr().out
+    assert "tiny" in out and "completed" in out
+    assert main(["train", "--resume", str(tiny_run.dir)]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    folder = tmp_path / "old"
+    folder.mkdir()
+    write_record(folder, name="old", status="failed", task="detect")
+    assert main(["runs", "delete", "old", "--project", str(tmp_path)]) == 0
+    assert not folder.exists()
