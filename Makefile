@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean site
 
 setup: $(STAMP)
 
@@ -23,6 +23,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+## site: the course's website in site/ (runs every notebook in the fast profile), checked strictly
+site: $(STAMP) docs/javascripts/mermaid.min.js
+	YOLO_TRAINING_PROFILE=fast NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+# mermaid draws the course's diagrams: 3.5 MB, too big to commit, so fetched once from the npm registry.
+MERMAID_VERSION := 11.17.2
+docs/javascripts/mermaid.min.js:
+	d=$$(mktemp -d) && (cd $$d && npm pack --silent mermaid@$(MERMAID_VERSION) >/dev/null && tar xzf mermaid-$(MERMAID_VERSION).tgz package/dist/mermaid.min.js) && cp $$d/package/dist/mermaid.min.js $@ && rm -rf $$d
+
 ## bench: thread speed-up and the sample's time to mAP50 >= 0.8 (about 15 minutes)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_threads.py
@@ -30,4 +39,4 @@ bench: $(STAMP)
 
 ## clean: remove generated files (split folders, runs, Ultralytics config); never the export
 clean:
-	rm -rf runs .ultralytics annotations/images annotations/labels
+	rm -rf runs .ultralytics annotations/images annotations/labels data site
