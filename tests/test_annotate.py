@@ -190,8 +190,25 @@ def test_preannotate_polygons_and_classes(client, tmp_path):
         r = cls.predict(str(export / "images" / A._original_name(t["data"]["image"])), imgsz=64, verbose=False)[0]
         assert pred["result"][0]["value"]["choices"] == [cls.names[r.probs.top1]]
         assert pred["result"][0]["score"] == pytest.approx(float(r.probs.top1conf), abs=1e-5)
-    with pytest.raises(yt.LabelStudioError, match="JSON"):
-        A.pull_export(project, tmp_path / "classes")  # Label Studio's YOLO export has no classes
+
+
+def test_classes_round_trip(client, tmp_path):
+    """A classification project is pulled as one folder per chosen class; unlabelled tasks stay out."""
+    images = yt.generate_sample(tmp_path / "sample", n_images=3, seed=15) / "images"
+    project = A.create_labeling_project("classes", CLASSES, task="classify", client=client)
+    assert project.task == "classify" and project.classes == CLASSES
+    A.import_images(project, images)
+    tasks = sorted(client.tasks(project.id), key=lambda t: A._original_name(t["data"]["image"]))
+    chosen = {}
+    for t, name in zip(tasks[:2], ["5 euro", "10 euro"]):
+        region = {"from_name": "label", "to_name": "image", "type": "choices", "value": {"choices": [name]}}
+        client.post(f"/api/tasks/{t['id']}/annotations", json={"result": [region]})
+        chosen[A._original_name(t["data"]["image"])] = name
+    result = A.pull_export(project, tmp_path / "pulled")
+    assert result.images == 2 and result.names == ["10 euro", "5 euro"]
+    pulled = {A._original_name(p.name): p for p in (tmp_path / "pulled").rglob("*.jpg")}
+    assert {n: p.parent.name for n, p in pulled.items()} == chosen
+    assert all(p.read_bytes() == (images / n).read_bytes() for n, p in pulled.items())
 
 
 def test_duplicate_project_name(client):
@@ -246,6 +263,20 @@ def test_port_in_use(tmp_path):
         with pytest.raises(yt.LabelStudioError, match=f"Port {port} is in use.*--port"):
             A.start_label_studio(port=port, home=tmp_path, quiet=True)
     assert A.label_studio_status(tmp_path) is None
+
+
+def test_cli_label_in_a_project_without_label_studio(tmp_path, monkeypatch, capsys):
+    from yolo_training.cli import main
+
+    monkeypatch.setenv("YOLO_TRAINING_HOME", str(tmp_path))  # a project where nothing is installed
+    assert main(["label", "status"]) == 1
+    assert "not running" in capsys.readouterr().out
+    assert main(["label", "start", "--port", str(A.free_port())]) == 2
+    assert "yolo-training label install" in capsys.readouterr().err
+    assert main(["label", "stop"]) == 0
+    assert "not running" in capsys.readouterr().out
+    with pytest.raises(yt.LabelStudioError, match="not running"):
+        A.connect()
 
 
 # ------------------------------------------------------------------ offline box editor (no server)

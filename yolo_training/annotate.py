@@ -605,6 +605,65 @@ class PullResult:
         return text + (f"\nThe previous export was kept in {self.backup}" if self.backup else "")
 
 
+def _download_yolo(project: LabelingProject, work: Path, unpacked: Path, max_bytes: int) -> list[Path]:
+    """Label Studio's "YOLO with images" export of the project, unpacked safely into ``unpacked``."""
+    archive = work / "export.zip"
+    response = project.client.get(
+        f"/api/projects/{project.id}/export", params={"exportType": "YOLO_WITH_IMAGES"}, stream=True, timeout=600
+    )
+    size = 0
+    with open(archive, "wb") as f:
+        for chunk in response.iter_content(1 << 20):
+            size += len(chunk)
+            if size > max_bytes:
+                raise DatasetError(f"The export of {project.title!r} is larger than {max_bytes / 2**30:.1f} GiB; refused.")
+            f.write(chunk)
+    if not zipfile.is_zipfile(archive):
+        raise LabelStudioError(
+            f"Label Studio sent no zip for project {project.title!r} (it said: {archive.read_bytes()[:300]!r}). "
+            "Is anything annotated yet? Submit at least one task, then pull again."
+        )
+    safe_extract(archive, unpacked, max_bytes=max_bytes)
+    archive.unlink()
+    return list_images(unpacked / "images") if (unpacked / "images").is_dir() else []
+
+
+def _download_classes(project: LabelingProject, unpacked: Path, max_bytes: int) -> list[Path]:
+    """A classification project as one folder per class (Label Studio's YOLO export has no classes).
+
+    Each annotated task's image goes to ``<class name>/``; ``classes.txt`` lists the names sorted,
+    the order Ultralytics gives ImageFolder classes. Tasks whose annotation chose nothing are left out.
+    """
+    client = project.client
+    tasks = client.get(f"/api/projects/{project.id}/export", params={"exportType": "JSON"}, timeout=600).json()
+    unpacked.mkdir(parents=True)
+    images, total = [], 0
+    for task in tasks:
+        done = [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
+        if not done:
+            continue
+        latest = max(done, key=lambda a: (a.get("updated_at") or "", a.get("id", 0)))
+        chosen = [r["value"]["choices"][0] for r in latest.get("result", []) if r.get("type") == "choices" and r["value"].get("choices")]
+        if not chosen:
+            continue
+        name = str(chosen[0])
+        if name in ("", ".", "..") or "/" in name or "\\" in name:
+            raise DatasetError(f"Class name {name!r} cannot be a folder name; rename the class in the project's labelling setup.")
+        src = str(task["data"]["image"])
+        content = (client.get(src if src.startswith("/") else f"/{src}") if not src.startswith("http") else client.session.get(src)).content
+        total += len(content)
+        if total > max_bytes:
+            raise DatasetError(f"The images of {project.title!r} are larger than {max_bytes / 2**30:.1f} GiB together; refused.")
+        target = unpacked / name / src.rsplit("/", 1)[-1]
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(content)
+        images.append(target)
+    if images:
+        names = sorted(p.name for p in unpacked.iterdir() if p.is_dir())
+        (unpacked / "classes.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    return images
+
+
 def pull_export(
     project: LabelingProject,
     dest: str | Path = "annotations/export",
@@ -618,39 +677,20 @@ def pull_export(
     earlier pull is replaced; any other (edited by hand, the sample, another source) is moved to
     ``<dest>.backup-<time>``. If its class names differ from the new ones, the pull stops unless
     ``replace_classes=True``: the ids of old and new labels would not mean the same classes.
+    A classification project is pulled as one folder per class name (and ``classes.txt``).
     """
     dest = Path(dest)
     if not dest.is_absolute():
         dest = project_root() / dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     client = project.client
-    if project.task == "classify":
-        raise LabelStudioError(
-            "Label Studio's YOLO export holds boxes and polygons only; for a classification project, export "
-            "'JSON' in Label Studio and sort the images into one folder per class."
-        )
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.pulling-", dir=dest.parent))
     try:
-        archive = work / "export.zip"
-        response = client.get(
-            f"/api/projects/{project.id}/export", params={"exportType": "YOLO_WITH_IMAGES"}, stream=True, timeout=600
-        )
-        size = 0
-        with open(archive, "wb") as f:
-            for chunk in response.iter_content(1 << 20):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise DatasetError(f"The export of {project.title!r} is larger than {max_bytes / 2**30:.1f} GiB; refused.")
-                f.write(chunk)
-        if not zipfile.is_zipfile(archive):
-            raise LabelStudioError(
-                f"Label Studio sent no zip for project {project.title!r} (it said: {archive.read_bytes()[:300]!r}). "
-                "Is anything annotated yet? Submit at least one task, then pull again."
-            )
         unpacked = work / dest.name
-        safe_extract(archive, unpacked, max_bytes=max_bytes)
-        archive.unlink()
-        images = list_images(unpacked / "images") if (unpacked / "images").is_dir() else []
+        if project.task == "classify":
+            images = _download_classes(project, unpacked, max_bytes)
+        else:
+            images = _download_yolo(project, work, unpacked, max_bytes)
         if not images:
             raise LabelStudioError(
                 f"The export of project {project.title!r} holds no annotated image: nothing was pulled and "
@@ -677,7 +717,11 @@ def pull_export(
             if _unchanged_pull(dest):
                 dest.rename(old)
             else:
-                backup = dest.with_name(f"{dest.name}.backup-{time.strftime('%Y%m%d-%H%M%S')}")
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                backup = dest.with_name(f"{dest.name}.backup-{stamp}")
+                n = 2
+                while backup.exists():
+                    backup, n = dest.with_name(f"{dest.name}.backup-{stamp}-{n}"), n + 1
                 dest.rename(backup)
             try:
                 unpacked.rename(dest)
