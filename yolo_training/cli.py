@@ -3,16 +3,15 @@
     yolo-training sample     write the bundled sample export (annotations/export)
     yolo-training report     what an export holds and what is wrong with it (or a run's plots)
     yolo-training split      split the export into train/val and write config.yaml
-    yolo-training train      train a model on config.yaml (--resume RUN continues an interrupted one)
-    yolo-training runs       list the training runs, or delete one
+    yolo-training train      train a model on config.yaml
     yolo-training weights    list or fetch pretrained weights for offline use
     yolo-training demo       all of the above on the sample, with the demo settings
     yolo-training predict    run a trained model on photos, a folder, a video or the webcam
     yolo-training diagnose   read a training run and say what to do next
     yolo-training models     the trained models with their metrics
     yolo-training doctor     what this machine will use, and whether it is ready offline
-    yolo-training course     write the students' version of the notebooks (solutions removed)
     yolo-training label      install, start, stop Label Studio (its own venv, on this machine only)
+    yolo-training explore    search training settings with Optuna (resumable; workers share a study)
 """
 
 from __future__ import annotations
@@ -146,13 +145,6 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="auto")
     t.add_argument("--name", default=None)
     t.add_argument("--project", default=None)
-    t.add_argument("--overwrite", action="store_true", help="replace the run of this name instead of making name2")
-    t.add_argument("--resume", default=None, metavar="RUN", help="continue an interrupted run (name or folder) from its last.pt")
-
-    rn = sub.add_parser("runs", help="list the project's training runs, or delete one")
-    rn.add_argument("action", choices=["list", "delete"])
-    rn.add_argument("name", nargs="?", default=None, help="the run to delete")
-    rn.add_argument("--project", default=None, help="runs folder (default: runs/ of the project)")
 
     w = sub.add_parser("weights", help="list cached pretrained weights, or fetch some while online")
     w.add_argument("action", choices=["list", "fetch"])
@@ -173,14 +165,24 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="the trained models of the project, with their metrics")
     sub.add_parser("doctor", help="versions, device, threads, offline readiness")
 
-    co = sub.add_parser("course", help="write the students' version of the notebooks: solution cells emptied")
-    co.add_argument("--student", required=True, metavar="OUT", help="folder for the student notebooks")
-    co.add_argument("--source", default=None, help="notebook folder (default: notebooks/ of the project)")
-    co.add_argument("--overwrite", action="store_true", help="replace a student version written earlier")
-
     lb = sub.add_parser("label", help="Label Studio in its own venv: install once, then start / stop / status")
     lb.add_argument("action", choices=["install", "start", "stop", "status"])
     lb.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (start)")
+
+    x = sub.add_parser("explore", help="search training settings with Optuna; run it on several machines to share a study")
+    x.add_argument("--config", default=None, help="default: config.yaml of the project")
+    x.add_argument("--study", default="explore", help="study name: run again to continue it")
+    x.add_argument("--storage", default=None, help="SQLAlchemy URL or .db file shared by the workers (default: runs/explore.db)")
+    x.add_argument("--trials", type=int, default=20, help="trials the study should hold in total, from all workers")
+    x.add_argument("--metric", default="mAP50-95")
+    x.add_argument("--budget", type=int, default=None, help="most epochs per trial (default 10)")
+    x.add_argument("--space", default=None, help="YAML or JSON file: {argument: [choices] | {low: , high: , log: true} | value}")
+    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--pruner", choices=["median", "halving", "none"], default="median")
+    x.add_argument("--task", choices=["detect", "segment", "classify"], default="detect")
+    x.add_argument("--device", default="auto")
+    x.add_argument("--project", default=None, help="folder for the trials' runs (default: runs/explore/<study>)")
+    x.add_argument("--results", action="store_true", help="only print the study's trials and best settings")
     return p
 
 
@@ -232,19 +234,6 @@ def _dispatch(args) -> int:
             overwrite=args.overwrite,
         )
         print(result)
-    elif args.command == "train" and args.resume:
-        run = yt.resume(args.resume, project=args.project, device=None if args.device == "auto" else args.device)
-        print(f"Run folder: {run.dir}")
-    elif args.command == "runs":
-        if args.action == "delete":
-            if not args.name:
-                raise yt.YoloTrainingError("Name the run to delete: yolo-training runs delete NAME (see yolo-training runs list).")
-            print(f"Deleted {yt.delete_run(args.name, args.project)}")
-        else:
-            table = yt.list_runs(args.project)
-            shown = [c for c in ("name", "task", "model", "status", "epochs_done", "epochs", "mAP50", "mAP50-95", "top1", "ended")
-                     if c in table]
-            print(table[shown].to_string(index=False) if len(table) else "No runs yet.")
     elif args.command == "train":
         run = yt.train(
             args.config or root / "config.yaml",
@@ -256,7 +245,6 @@ def _dispatch(args) -> int:
             device=args.device,
             name=args.name,
             project=args.project,
-            overwrite=args.overwrite,
         )
         print(f"Run folder: {run.dir}")
     elif args.command == "weights":
@@ -284,13 +272,19 @@ def _dispatch(args) -> int:
     elif args.command == "models":
         models = yt.list_models()
         print(models.drop(columns="path").to_string(index=False) if len(models) else "No trained models yet.")
+    elif args.command == "explore":
+        from .explore import best_trial, explore, read_space, study_results
+
+        if not args.results:
+            explore(
+                args.config or root / "config.yaml", trials=args.trials, space=read_space(args.space) if args.space else None,
+                metric=args.metric, budget_per_trial=args.budget, study=args.study, storage=args.storage, seed=args.seed,
+                pruner=args.pruner, task=args.task, device=args.device, project=args.project,
+            )
+        print(study_results(args.study, args.storage).to_string(index=False))
+        print(best_trial(args.study, args.storage))
     elif args.command == "doctor":
         doctor()
-    elif args.command == "course":
-        from .course import student_version
-
-        for path in student_version(args.student, args.source, overwrite=args.overwrite):
-            print(f"wrote {path}")
     elif args.command == "label":
         from . import annotate
 

@@ -1,0 +1,94 @@
+"""What does a hyperparameter search cost beyond its trainings, and do two workers finish sooner?
+
+1. Bookkeeping overhead: one study of ``--trials`` trials in this process; the study's wall time
+   minus the sum of the trials' training times (``yolo_training.train`` calls), as a share of
+   the trainings. Target: under 2 %.
+2. Workers: the same number of trials on a fresh SQLite study, first by one
+   ``yolo-training explore`` process, then by two sharing the study; each process uses one
+   thread (``YOLO_TRAINING_THREADS=1``) so that two workers fit on two cores. Prints the ratio
+   of wall times (below 1: two workers are faster).
+
+Trains from scratch on a generated sample in a temporary folder, so it needs nothing else.
+Run: ``python benchmarks/bench_explore.py`` (about 10 minutes on a 2-core CPU with the defaults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+
+def _space(imgsz: int, epochs: int) -> dict:
+    return {"optimizer": "SGD", "lr0": (1e-3, 1e-1, "log"), "momentum": (0.7, 0.95), "fliplr": (0.0, 1.0), "imgsz": imgsz, "epochs": epochs}
+
+
+def _space_file(imgsz: int, epochs: int) -> dict:
+    return {
+        "optimizer": "SGD", "lr0": {"low": 1e-3, "high": 1e-1, "log": True}, "momentum": {"low": 0.7, "high": 0.95},
+        "fliplr": {"low": 0.0, "high": 1.0}, "imgsz": imgsz, "epochs": epochs,
+    }
+
+
+def overhead(config: Path, folder: Path, trials: int, imgsz: int, epochs: int) -> None:
+    import yolo_training as yt
+
+    start = time.perf_counter()
+    study = yt.explore(config, trials=trials, space=_space(imgsz, epochs), study="overhead", storage=folder / "overhead.db",
+                       project=folder / "overhead-runs", pruner=None, seed=1)
+    wall = time.perf_counter() - start
+    trained = sum(t.user_attrs["train_seconds"] for t in study.trials)
+    print(f"\n[overhead] {trials} trials of {epochs} epochs at {imgsz} px: study {wall:.1f} s, trainings {trained:.1f} s")
+    print(f"[overhead] bookkeeping {wall - trained:.2f} s = {100 * (wall - trained) / trained:.2f} % of training time "
+          f"({(wall - trained) / trials:.2f} s per trial; target < 2 %)", flush=True)
+
+
+def workers(config: Path, folder: Path, trials: int, imgsz: int, epochs: int) -> None:
+    (folder / "space.yaml").write_text(yaml.safe_dump(_space_file(imgsz, epochs)), encoding="utf-8")
+    env = {**os.environ, "YOLO_TRAINING_THREADS": "1"}
+    walls = {}
+    for n in (1, 2):
+        storage = f"sqlite:///{(folder / f'workers{n}.db').as_posix()}"
+        cmd = [sys.executable, "-m", "yolo_training", "explore", "--config", str(config), "--study", f"w{n}", "--storage", storage,
+               "--trials", str(trials), "--space", str(folder / "space.yaml"), "--pruner", "none", "--seed", "1"]
+        start = time.perf_counter()
+        procs = [subprocess.Popen([*cmd, "--project", str(folder / f"w{n}-{i}")], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) for i in range(n)]
+        for p in procs:
+            out = p.communicate()[0]
+            if p.returncode:
+                raise RuntimeError(f"worker failed:\n{out[-3000:]}")
+        walls[n] = time.perf_counter() - start
+        print(f"[workers] {n} worker(s), 1 thread each: {trials} trials in {walls[n]:.1f} s", flush=True)
+    print(f"[workers] {os.cpu_count()} cores; ratio 2 workers / 1 worker: {walls[2] / walls[1]:.2f}  (below 1 is faster)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--trials", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--imgsz", type=int, default=128)
+    p.add_argument("--images", type=int, default=60, help="images in the generated sample")
+    p.add_argument("--only", choices=["overhead", "workers"], default=None)
+    a = p.parse_args()
+    os.environ.pop("YOLO_TRAINING_PROFILE", None)  # the benchmark chooses its own sizes
+    import yolo_training as yt
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        export = yt.generate_sample(folder / "export", n_images=a.images, seed=5)
+        config = yt.split_dataset(export, folder / "split", config=folder / "split" / "config.yaml").config
+        if a.only in (None, "overhead"):
+            overhead(config, folder, a.trials, a.imgsz, a.epochs)
+        if a.only in (None, "workers"):
+            workers(config, folder, a.trials, a.imgsz, a.epochs)
+
+
+if __name__ == "__main__":
+    main()

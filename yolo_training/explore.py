@@ -1,0 +1,828 @@
+"""Model exploration: a hyperparameter search with Optuna instead of guessing.
+
+:func:`explore` runs an Optuna study (seeded TPE sampler) in which every trial is a real
+training run through :func:`yolo_training.train.train`. Each epoch's validation is reported to
+Optuna, so a pruner (median or successive halving) stops trials that are clearly worse than the
+others; pruned and failed trials are recorded with their reason and the study goes on.
+
+The study lives in a database: by default a SQLite file in the project's ``runs/`` folder
+(nothing to start), so running ``explore(..., study="name")`` again continues where an
+interrupted study stopped. Any SQLAlchemy URL works too; several processes or machines share a
+study when each runs ``yolo-training explore --study NAME --storage URL`` against one
+PostgreSQL server (Optuna's database storage is the distributed engine).
+
+Results: :func:`study_results` (a DataFrame of trials), :func:`plot_study` (Optuna's matplotlib
+plots), :func:`best_trial` (settings, run folder and weights of the best trial) and
+:func:`train_best` (retrain the best settings longer).
+
+Optional tools that read the same storage: ``optuna-dashboard sqlite:///runs/explore.db``
+(``pip install optuna-dashboard``) shows the study live in a browser.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import socket
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import env
+from ._errors import YoloTrainingError
+from .train import _METRIC_KEYS, FAST_PROFILE, Run, prepare_data, profile, resolve_model, train
+
+#: File name of the default study database, in the project's ``runs/`` folder.
+DEFAULT_DB = "explore.db"
+DEFAULT_STUDY = "explore"
+#: Epochs one trial may train when ``budget_per_trial`` is not given (on a CPU a search of 20
+#: trials of 10 short epochs is an afternoon; the fast profile caps it at 2).
+DEFAULT_BUDGET = 10
+#: Written into every trial's run folder: which study and trial it is, and how it ended.
+TRIAL_FILE = "explore-trial.yaml"
+
+_LOSSES = {
+    "detect": ("box_loss", "cls_loss", "dfl_loss"),
+    "segment": ("box_loss", "seg_loss", "cls_loss", "dfl_loss"),
+    "classify": ("loss",),
+}
+_TASK_METRICS = {
+    "detect": ("precision", "recall", "mAP50", "mAP50-95"),
+    "segment": ("precision", "recall", "mAP50", "mAP50-95", "mask_precision", "mask_recall", "mask_mAP50", "mask_mAP50-95"),
+    "classify": ("top1", "top5"),
+}
+# Training arguments that the search itself decides or that would break it.
+_NOT_SEARCHABLE = {"data", "project", "name", "device", "mode", "task", "resume", "exist_ok", "save_dir", "cfg", "source"}
+_SPACE_ATTR = "yolo_training"
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics
+
+
+def metric_names(task: str = "detect") -> list[str]:
+    """The metrics a search can optimise for ``task``: maximised scores, then minimised losses."""
+    return [*_TASK_METRICS[task], "fitness", *(f"val/{loss}" for loss in _LOSSES[task])]
+
+
+def _direction(metric: str) -> str:
+    return "minimize" if metric.startswith("val/") else "maximize"
+
+
+def _check_metric(metric: str, task: str) -> str:
+    known = metric_names(task)
+    if metric not in known:
+        raise YoloTrainingError(
+            f"metric={metric!r} is not a {task} metric. Use one of: {', '.join(known)} "
+            "(scores are maximised, val/ losses minimised)."
+        )
+    return _direction(metric)
+
+
+def _metric_value(trainer, metric: str) -> float | None:
+    """The metric from the trainer's latest validation, or None when it is not there."""
+    if metric == "fitness":
+        value = getattr(trainer, "fitness", None)
+    else:
+        raw = {str(k).strip(): v for k, v in (trainer.metrics or {}).items()}
+        value = raw.get(_METRIC_KEYS.get(metric, metric))
+    return None if value is None else float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Search space
+
+
+def default_space(budget_per_trial: int | None = None, task: str = "detect") -> dict:
+    """The search space used when ``space`` is not given, for small datasets on a CPU or GPU.
+
+    Values are what :func:`explore` accepts: a list is a choice, ``(low, high)`` a range
+    (``(low, high, "log")`` on a log scale, ``(low, high, step)`` for whole numbers), anything
+    else a fixed setting. ``optimizer`` is fixed to SGD because Ultralytics' automatic choice
+    ignores ``lr0`` and ``momentum``. Under ``YOLO_TRAINING_PROFILE=fast`` the model is the
+    nano one and image size and epochs are capped (see :data:`yolo_training.train.FAST_PROFILE`).
+    """
+    budget = _budget(budget_per_trial)
+    fast = profile() == "fast"
+    return {
+        "model": ["yolov8n"] if fast else ["yolov8n", "yolov8s"],
+        "imgsz": FAST_PROFILE["imgsz"] if fast else (160, 416, 32),
+        "epochs": (max(1, budget // 2), budget, 1) if budget > 1 else 1,
+        "optimizer": "SGD",
+        "lr0": (1e-4, 1e-1, "log"),
+        "momentum": (0.6, 0.98),
+        "weight_decay": (1e-6, 1e-3, "log"),
+        "warmup_epochs": (0.0, min(3.0, float(budget - 1)) if budget > 1 else 0.0),
+        "mosaic": (0.0, 1.0),
+        "scale": (0.0, 0.9),
+        "fliplr": (0.0, 1.0),
+        "hsv_h": (0.0, 0.1),
+        "hsv_s": (0.0, 0.9),
+        "hsv_v": (0.0, 0.9),
+    }
+
+
+def _budget(budget_per_trial: int | None, capped: bool = True) -> int:
+    budget = DEFAULT_BUDGET if budget_per_trial is None else budget_per_trial
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise YoloTrainingError(f"budget_per_trial={budget_per_trial!r} must be a whole number of epochs, at least 1.")
+    if capped and profile() == "fast":
+        budget = min(budget, FAST_PROFILE["epochs"])
+    return budget
+
+
+def _spec_to_distribution(name: str, spec: Any):
+    """A value of the user's space as an Optuna distribution, or ``None`` for a fixed setting."""
+    import optuna.distributions as od
+
+    if isinstance(spec, od.BaseDistribution):
+        return spec
+    if isinstance(spec, list):
+        if not spec:
+            raise YoloTrainingError(f"space[{name!r}] is an empty list: give at least one value to try.")
+        for value in spec:
+            if value is not None and not isinstance(value, (bool, int, float, str)):
+                raise YoloTrainingError(f"space[{name!r}] holds {value!r}; choices must be numbers, text, true/false or None.")
+        return od.CategoricalDistribution(spec)
+    if isinstance(spec, tuple):
+        if len(spec) not in (2, 3) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in spec[:2]):
+            raise YoloTrainingError(
+                f"space[{name!r}]={spec!r}: a range is (low, high), (low, high, 'log') or (low, high, step)."
+            )
+        low, high = spec[0], spec[1]
+        extra = spec[2] if len(spec) == 3 else None
+        if low > high:
+            raise YoloTrainingError(f"space[{name!r}]={spec!r} is impossible: low {low} is above high {high}.")
+        log = extra == "log"
+        if extra is not None and not log and not (isinstance(extra, (int, float)) and extra > 0):
+            raise YoloTrainingError(f"space[{name!r}]={spec!r}: the third value must be 'log' or a positive step.")
+        if log and low <= 0:
+            raise YoloTrainingError(f"space[{name!r}]={spec!r}: a log range needs low > 0.")
+        if isinstance(low, int) and isinstance(high, int) and (extra is None or log or isinstance(extra, int)):
+            step = 1 if extra is None or log else extra
+            return od.IntDistribution(low, high, log=log, step=step)
+        return od.FloatDistribution(float(low), float(high), log=log, step=None if extra is None or log else float(extra))
+    if isinstance(spec, dict):  # the form a YAML or JSON space file uses for a range
+        if not {"low", "high"} <= set(spec) or set(spec) - {"low", "high", "log", "step"}:
+            raise YoloTrainingError(f"space[{name!r}]={spec!r}: a range is {{low: ..., high: ...}} with optional log: true or step: ...")
+        extra = "log" if spec.get("log") else spec.get("step")
+        return _spec_to_distribution(name, (spec["low"], spec["high"]) + ((extra,) if extra else ()))
+    if spec is None or isinstance(spec, (bool, int, float, str)):
+        return None
+    raise YoloTrainingError(f"space[{name!r}]={spec!r}: use a list of choices, a (low, high) range or a fixed value.")
+
+
+def _values(dist) -> tuple[float, float] | list:
+    import optuna.distributions as od
+
+    if isinstance(dist, od.CategoricalDistribution):
+        return list(dist.choices)
+    return dist.low, dist.high
+
+
+def _cap(name: str, dist, fixed: dict, cap: int, notes: list[str]):
+    """Apply a profile or budget cap to one dimension; returns the (possibly fixed) distribution."""
+    import optuna.distributions as od
+
+    if dist is None:
+        if isinstance(fixed.get(name), int) and fixed[name] > cap:
+            notes.append(f"{name}={fixed[name]} capped at {cap}")
+            fixed[name] = cap
+        return None
+    if isinstance(dist, od.CategoricalDistribution):
+        kept = [v for v in dist.choices if not isinstance(v, int) or v <= cap]
+        if len(kept) < len(dist.choices):
+            notes.append(f"{name} choices above {cap} dropped")
+        if not kept:
+            fixed[name] = cap
+            return None
+        return od.CategoricalDistribution(kept)
+    if dist.high <= cap:
+        return dist
+    if dist.low >= cap:
+        notes.append(f"{name} fixed at the cap {cap}")
+        fixed[name] = int(cap) if isinstance(dist, od.IntDistribution) else float(cap)
+        return None
+    notes.append(f"{name} range capped at {cap}")
+    if isinstance(dist, od.IntDistribution):
+        high = dist.low + (cap - dist.low) // dist.step * dist.step
+        return od.IntDistribution(dist.low, high, log=dist.log, step=dist.step)
+    return od.FloatDistribution(dist.low, float(cap), log=dist.log, step=dist.step)
+
+
+@dataclass
+class Space:
+    """A checked search space: what Optuna samples and what every trial uses as is."""
+
+    distributions: dict = field(default_factory=dict)
+    fixed: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        from optuna.distributions import distribution_to_json
+
+        return {
+            "distributions": {k: json.loads(distribution_to_json(d)) for k, d in sorted(self.distributions.items())},
+            "fixed": {k: self.fixed[k] for k in sorted(self.fixed)},
+        }
+
+    def __str__(self) -> str:
+        lines = [f"  {k}: {_values(d)}" for k, d in self.distributions.items()]
+        lines += [f"  {k} = {v!r} (fixed)" for k, v in self.fixed.items()]
+        return "Search space:\n" + "\n".join(lines + [f"  note: {n}" for n in self.notes])
+
+
+def read_space(path: str | Path) -> dict:
+    """A search space from a YAML or JSON file: ``lr0: {low: 0.0001, high: 0.1, log: true}``, ``imgsz: [224, 320]``."""
+    path = Path(path)
+    try:
+        space = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise YoloTrainingError(f"Cannot read the search space file {path.resolve()}: {err.strerror or err}.") from err
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise YoloTrainingError(f"{path.resolve()}{where} is not valid YAML/JSON: {getattr(err, 'problem', err)}.") from err
+    if not isinstance(space, dict):
+        raise YoloTrainingError(f"{path.resolve()} must map training arguments to choices, ranges or values.")
+    return space
+
+
+def check_space(space: dict | None = None, budget_per_trial: int | None = None, task: str = "detect") -> Space:
+    """Validate a search space (``None``: :func:`default_space`) and apply the budget and profile caps.
+
+    Raises :class:`YoloTrainingError` for an empty or impossible space, an unknown training
+    argument, a model name that does not exist, an image size that is not a multiple of 32,
+    a value Ultralytics would reject (fractions outside 0-1), or epochs beyond the budget.
+    """
+    import optuna.distributions as od
+    from ultralytics.cfg import CFG_FRACTION_KEYS, CFG_INT_KEYS, DEFAULT_CFG_DICT
+
+    budget, asked = _budget(budget_per_trial), _budget(budget_per_trial, capped=False)
+    if space is None:
+        space = default_space(budget_per_trial, task)
+    if not isinstance(space, dict) or not space:
+        raise YoloTrainingError(
+            f"space={space!r} is empty: give a dict such as {{'lr0': (1e-4, 1e-1, 'log'), 'imgsz': [224, 320]}}, "
+            "or leave space=None for the default space."
+        )
+    result = Space()
+    for name, spec in space.items():
+        if name != "model" and (name not in DEFAULT_CFG_DICT or name in _NOT_SEARCHABLE):
+            hint = "it is set by explore() itself" if name in _NOT_SEARCHABLE else "it is not an Ultralytics training argument"
+            raise YoloTrainingError(f"space[{name!r}]: {hint}. Searchable: model and arguments like lr0, imgsz, mosaic.")
+        dist = _spec_to_distribution(name, spec)
+        if dist is None:
+            result.fixed[name] = spec
+        else:
+            result.distributions[name] = dist
+    # Every possible value must be one Ultralytics accepts, so no trial fails on a typo.
+    for name in {*result.distributions, *result.fixed}:
+        dist = result.distributions.get(name)
+        values = _values(dist) if dist is not None else [result.fixed[name]]
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if name == "model":
+            for value in values:
+                resolve_model(str(value), task)
+        elif name == "imgsz":
+            steps = [dist.step] if isinstance(dist, od.IntDistribution) else []
+            if isinstance(dist, od.FloatDistribution) or any(not isinstance(v, int) or isinstance(v, bool) or v <= 0 or v % 32 for v in [*values, *steps]):
+                raise YoloTrainingError(
+                    f"space['imgsz'] must only give positive multiples of 32 (e.g. [224, 320] or (160, 416, 32)); got {values!r}."
+                )
+        elif name in CFG_FRACTION_KEYS and any(not 0.0 <= v <= 1.0 for v in numbers):
+            raise YoloTrainingError(f"space[{name!r}] must stay between 0.0 and 1.0 (Ultralytics rejects other values); got {values!r}.")
+        elif name in CFG_INT_KEYS and (isinstance(dist, od.FloatDistribution) or any(isinstance(v, float) for v in numbers)):
+            raise YoloTrainingError(f"space[{name!r}] must give whole numbers; got {values!r}.")
+        if name == "epochs" and (any(v < 1 for v in numbers) or min(numbers, default=1) > asked):
+            raise YoloTrainingError(
+                f"space['epochs']={values!r} is impossible: epochs must be at least 1 and at most budget_per_trial={asked}."
+            )
+    if "epochs" not in space:
+        result.fixed["epochs"] = budget
+    # The budget and, under the fast profile, its caps: values above a cap are cut or set to it.
+    caps = {"epochs": budget, **({k: v for k, v in FAST_PROFILE.items() if k != "epochs"} if profile() == "fast" else {})}
+    for name, cap in caps.items():
+        dist = _cap(name, result.distributions.pop(name, None), result.fixed, cap, result.notes)
+        if dist is not None:
+            result.distributions[name] = dist
+    if profile() == "fast":
+        result.notes.append(f"YOLO_TRAINING_PROFILE=fast: imgsz, epochs and batch capped at {FAST_PROFILE}.")
+    if not result.distributions:
+        raise YoloTrainingError(
+            "The search space has nothing to search: every value is fixed"
+            f"{' (after the caps: ' + '; '.join(result.notes) + ')' if result.notes else ''}. "
+            "Give at least one list of choices or (low, high) range."
+        )
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage and study
+
+
+def default_storage() -> str:
+    """The SQLite URL of the project's study database, ``runs/explore.db`` (an absolute path)."""
+    return f"sqlite:///{(env.runs_dir() / DEFAULT_DB).as_posix()}"
+
+
+def _storage_url(storage: str | os.PathLike | None) -> str:
+    if storage is None:
+        return default_storage()
+    text = str(storage)
+    scheme, sep, rest = text.partition("://")
+    if scheme in ("postgresql", "postgres"):
+        # SQLAlchemy's default PostgreSQL driver changed (psycopg2 in 2.0, psycopg 3 in 2.1): use the installed one.
+        import importlib.util
+
+        driver = "psycopg2" if importlib.util.find_spec("psycopg2") else "psycopg"
+        return f"postgresql+{driver}://{rest}"
+    if sep:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve().as_posix()}"  # a plain path: a SQLite file
+
+
+def _hide_password(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: show it as given
+        return url
+
+
+def open_storage(storage: str | os.PathLike | None = None):
+    """An Optuna database storage for ``storage`` (a SQLAlchemy URL, a ``.db`` path or ``None``).
+
+    Raises :class:`YoloTrainingError` when the database cannot be reached or its driver is missing.
+    """
+    try:
+        import optuna
+    except ImportError as err:
+        raise YoloTrainingError("Exploration needs Optuna: pip install 'yolo-training[explore]' (or pip install optuna).") from err
+    url = _storage_url(storage)
+    engine_kwargs: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        engine_kwargs["connect_args"] = {"timeout": 60}  # several workers on one SQLite file wait for the lock
+    elif url.startswith(("postgresql", "postgres")):
+        engine_kwargs["connect_args"] = {"connect_timeout": 10}
+    # A worker that dies on another machine stops its heartbeat: after the grace period its trial
+    # is failed and queued again (the callback's name changed in Optuna 4.9).
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            if "heartbeat_stale_trial_callback" in inspect.signature(optuna.storages.RDBStorage).parameters:
+                retry = {"heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)}
+            else:
+                retry = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=1)}
+            for attempt in range(5):
+                try:
+                    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=60, grace_period=240, **retry)
+                except Exception as err:
+                    # Workers starting together on a new database race to create its tables: the loser retries.
+                    if attempt == 4 or not any(m in str(err).lower() for m in ("already exists", "duplicate key", "unique constraint", "database is locked")):
+                        raise
+                    time.sleep(0.5 + attempt)
+    except ImportError as err:
+        missing = getattr(err.__cause__, "name", None) or getattr(err, "name", None) or "driver"
+        raise YoloTrainingError(
+            f"The database driver {missing!r} for {_hide_password(url)} is not installed: "
+            "pip install 'yolo-training[explore]' (psycopg2-binary for PostgreSQL)."
+        ) from err
+    except Exception as err:
+        reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise YoloTrainingError(
+            f"Cannot open the study storage {_hide_password(url)}: {reason}. Check the URL (user, password, host, port, "
+            "database name), that the database server is running and reachable from this machine, or leave "
+            "storage=None for a SQLite file in the project."
+        ) from err
+
+
+def load_study(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = None):
+    """An existing study by name (or a ``optuna.Study`` returned as is)."""
+    import optuna
+
+    if isinstance(study, optuna.Study):
+        return study
+    store = open_storage(storage)
+    names = [s.study_name for s in optuna.get_all_study_summaries(store, include_best_trial=False)]
+    if study not in names:
+        raise YoloTrainingError(
+            f"There is no study {study!r} in {_hide_password(_storage_url(storage))} "
+            f"(studies there: {', '.join(names) or 'none'}). Run explore(..., study={study!r}) first."
+        )
+    return optuna.load_study(study_name=study, storage=store)
+
+
+def _make_pruner(pruner, trials: int):
+    import optuna
+
+    if isinstance(pruner, optuna.pruners.BasePruner):
+        return pruner
+    if pruner in (None, "none", False):
+        return optuna.pruners.NopPruner()
+    if pruner == "median":
+        # Judge a trial against the others once a few have finished; never at its first epoch alone.
+        return optuna.pruners.MedianPruner(n_startup_trials=max(1, min(5, trials // 4)), n_warmup_steps=0)
+    if pruner in ("halving", "successive_halving"):
+        return optuna.pruners.SuccessiveHalvingPruner()
+    raise YoloTrainingError(f"pruner={pruner!r}: use 'median', 'halving', None or an optuna.pruners object.")
+
+
+def _sampler(seed: int, number: int, startup: int):
+    """A TPE sampler seeded for one trial number: reproducible, and no two workers or restarts repeat draws."""
+    import optuna
+
+    return optuna.samplers.TPESampler(seed=(seed * 1_000_003 + number) % 2**32, n_startup_trials=startup)
+
+
+# ---------------------------------------------------------------------------------------------
+# Trials
+
+
+def _host() -> str:
+    return socket.gethostname()
+
+
+def _pid_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _counted(study) -> int:
+    """Trials that use up the study's count: finished or running, except interrupted ones queued again."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    retried = {t.user_attrs.get("retry_of") for t in trials} | {t.system_attrs.get("failed_trial") for t in trials}
+    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
+    return sum(1 for t in trials if t.state in states and not (t.state == TrialState.FAIL and t.number in retried))
+
+
+def _recover_interrupted(study) -> list[int]:
+    """Mark trials of dead processes on this machine as failed (interrupted) and queue them again.
+
+    A killed process leaves its trial RUNNING forever. On this machine we can tell that its
+    process is gone; trials of other machines are failed by Optuna's heartbeat after a few minutes.
+    """
+    from optuna.trial import TrialState
+
+    storage, recovered = study._storage, []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        pid, host = t.user_attrs.get("pid"), t.user_attrs.get("host")
+        if host != _host() or not isinstance(pid, int) or pid == os.getpid() or _pid_alive(pid):
+            continue
+        try:
+            storage.set_trial_user_attr(t._trial_id, "interrupted", True)
+            storage.set_trial_user_attr(t._trial_id, "reason", f"interrupted: its process {pid} stopped; queued again")
+            storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        except Exception:  # another worker recovered it first
+            continue
+        study.enqueue_trial(t.params, user_attrs={"retry_of": t.number})
+        _write_trial_file(t.user_attrs.get("run_dir"), study.study_name, t.number, "interrupted", t.user_attrs.get("settings"), None)
+        recovered.append(t.number)
+    return recovered
+
+
+def _write_trial_file(run_dir, study: str, number: int, state: str, settings, value, reason: str | None = None) -> None:
+    if not run_dir or not Path(run_dir).is_dir():
+        return
+    info = {"study": study, "trial": number, "state": state, "value": value, "reason": reason, "settings": settings}
+    (Path(run_dir) / TRIAL_FILE).write_text(yaml.safe_dump(info, sort_keys=False), encoding="utf-8")
+
+
+def _plain(value):
+    """A JSON-safe copy of a setting (Optuna stores user attributes as JSON)."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+
+
+class _Reporter:
+    """Ultralytics callbacks that report each epoch's validation to Optuna and prune bad trials."""
+
+    def __init__(self, trial, metric: str):
+        self.trial, self.metric = trial, metric
+        self.trainer = None
+        self.last: float | None = None
+        self.final: float | None = None
+        self.done = False  # the last training epoch was reported; the next call is the final validation
+
+    def on_train_start(self, trainer) -> None:
+        self.trainer = trainer
+        self.trial.set_user_attr("run_dir", str(Path(trainer.save_dir).resolve()))
+
+    def on_fit_epoch_end(self, trainer) -> None:
+        import optuna
+
+        self.trainer = trainer
+        value = _metric_value(trainer, self.metric)
+        if self.done:  # Ultralytics' final validation of best.pt
+            self.final = value
+            return
+        if value is None:
+            return
+        self.last = value
+        step = trainer.epoch + 1
+        self.trial.report(value, step)
+        if trainer.stop:
+            self.done = True
+        elif self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned after epoch {step}: {self.metric} {value:.4g} is worse than the other trials at that epoch")
+
+    def close_pruned(self) -> None:
+        """Leave a pruned run's folder like a finished one: loaders closed, optimizer stripped from its weights."""
+        trainer = self.trainer
+        if trainer is None:
+            return
+        from ultralytics.utils.torch_utils import strip_optimizer
+
+        for loader in (getattr(trainer, "train_loader", None), getattr(trainer, "test_loader", None)):
+            if hasattr(loader, "close"):
+                loader.close()
+        # A stripped checkpoint counts as finished, so no one resumes a pruned trial by mistake.
+        for weights in (trainer.last, trainer.best):
+            if Path(weights).is_file():
+                strip_optimizer(weights)
+
+
+@dataclass
+class BestTrial:
+    """The best trial of a study: its score, settings, run folder and weights."""
+
+    number: int
+    value: float
+    metric: str
+    settings: dict
+    run_dir: Path | None
+    host: str | None
+
+    @property
+    def weights(self) -> Path | None:
+        return self.run_dir / "weights" / "best.pt" if self.run_dir else None
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.settings.items())
+        where = f"{self.weights}" if self.weights and self.weights.is_file() else f"{self.weights} (on {self.host})"
+        return f"Best trial {self.number}: {self.metric} {self.value:.4f}\n  settings: {shown}\n  weights: {where}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The search
+
+
+def explore(
+    config: str | Path = "config.yaml",
+    trials: int = 20,
+    space: dict | None = None,
+    metric: str = "mAP50-95",
+    budget_per_trial: int | None = None,
+    study: str = DEFAULT_STUDY,
+    storage: str | os.PathLike | None = None,
+    seed: int = 0,
+    pruner: Any = "median",
+    task: str = "detect",
+    model: str = "yolov8n",
+    device: str = "auto",
+    project: str | Path | None = None,
+    enqueue: list[dict] | None = None,
+    verbose: bool = False,
+):
+    """Search training settings with Optuna until the study holds ``trials`` trials; returns the ``optuna.Study``.
+
+    ``space`` maps training arguments (and ``model``) to a list of choices, a ``(low, high)``
+    range (``(low, high, "log")``, ``(low, high, step)``) or a fixed value; ``None`` uses
+    :func:`default_space`. Each trial trains at most ``budget_per_trial`` epochs, reports
+    ``metric`` (see :func:`metric_names`) after each epoch, and is pruned when clearly worse.
+    ``study`` and ``storage`` (a SQLAlchemy URL or a ``.db`` path; default ``runs/explore.db``)
+    name the study: running again continues it, and several processes with the same study and
+    storage share the work. ``trials`` counts every trial of the study, from all workers.
+    ``enqueue`` lists settings to try first (e.g. Ultralytics' defaults). Trial runs go to
+    ``<project>/trial-NNN`` (default ``runs/explore/<study>``). Bad input raises
+    :class:`YoloTrainingError` before any training.
+    """
+    import optuna
+
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise YoloTrainingError(f"trials={trials!r} must be a whole number of at least 1.")
+    if task not in _TASK_METRICS:
+        raise YoloTrainingError(f"task={task!r} is not one of {', '.join(_TASK_METRICS)}.")
+    direction = _check_metric(metric, task)
+    checked = check_space(space, budget_per_trial, task)
+    if "model" not in checked.distributions and "model" not in checked.fixed:
+        resolve_model(model, task)
+        checked.fixed["model"] = model
+    for params in enqueue or []:
+        unknown = set(params) - set(checked.distributions)
+        if unknown:
+            raise YoloTrainingError(f"enqueue: {sorted(unknown)} are not searched in this space (searched: {sorted(checked.distributions)}).")
+    prepare_data(config, task)  # a missing or broken config.yaml fails here, not in trial 0
+    store = open_storage(storage)
+    description = {**checked.to_json(), "metric": metric, "task": task}
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
+    try:
+        the_study = optuna.create_study(
+            study_name=study,
+            storage=store,
+            direction=direction,
+            sampler=_sampler(seed, 0, 1),
+            pruner=_make_pruner(pruner, trials),
+            load_if_exists=True,
+        )
+    except Exception as err:
+        raise YoloTrainingError(f"Cannot create or open study {study!r} in {_hide_password(_storage_url(storage))}: {err}") from err
+    stored = the_study.user_attrs.get(_SPACE_ATTR)
+    if stored is None:
+        the_study.set_user_attr(_SPACE_ATTR, description)
+    elif stored != json.loads(json.dumps(description)):
+        labels = {"metric": "metric", "task": "task", "distributions": "search space", "fixed": "fixed settings"}
+        differs = [label for k, label in labels.items() if stored.get(k) != json.loads(json.dumps(description)).get(k)]
+        raise YoloTrainingError(
+            f"Study {study!r} in {_hide_password(_storage_url(storage))} exists with a different {' and '.join(differs)}: "
+            f"it was created with metric={stored.get('metric')!r} and space {stored.get('distributions')} "
+            f"(fixed {stored.get('fixed')}). Use the same space and metric to continue it, or a new study name."
+        )
+    startup = max(1, min(10, trials // 2))
+    project = Path(project).expanduser().resolve() if project is not None else env.runs_dir() / "explore" / study
+    recovered = _recover_interrupted(the_study)
+    for params in enqueue or []:
+        the_study.enqueue_trial(params, skip_if_exists=True)
+    if verbose:
+        print(checked)
+    done = _counted(the_study)
+    print(
+        f"Study {study!r} ({_hide_password(_storage_url(storage))}): {done} of {trials} trials already"
+        f"{f', {len(recovered)} interrupted trial(s) queued again' if recovered else ''}; optimising {metric} ({direction})."
+    )
+
+    def objective(trial) -> float:
+        trial.study.sampler = _sampler(seed, trial.number, startup)
+        trial.set_user_attr("host", _host())
+        trial.set_user_attr("pid", os.getpid())
+        params = {name: _suggest(trial, name, dist) for name, dist in checked.distributions.items()}
+        settings = {**checked.fixed, **params}
+        plain_settings = {k: _plain(v) for k, v in settings.items()}
+        trial.set_user_attr("settings", plain_settings)
+        trial_model = settings.pop("model")
+        settings.setdefault("plots", False)  # plots cost seconds per trial; train_best() makes them
+        settings.setdefault("seed", seed)
+        reporter = _Reporter(trial, metric)
+        start = time.perf_counter()
+        try:
+            run = train(
+                config, model=trial_model, task=task, device=device, project=project, name=f"trial-{trial.number:03d}",
+                verbose=verbose, callbacks={"on_train_start": reporter.on_train_start, "on_fit_epoch_end": reporter.on_fit_epoch_end},
+                **settings,
+            )
+        except optuna.TrialPruned as pruned:
+            trial.set_user_attr("train_seconds", time.perf_counter() - start)
+            reporter.close_pruned()
+            trial.set_user_attr("reason", str(pruned))
+            _write_trial_file(_run_dir(reporter), study, trial.number, "pruned", plain_settings, reporter.last, str(pruned))
+            print(f"trial {trial.number}: {pruned}")
+            raise
+        except KeyboardInterrupt:
+            trial.set_user_attr("interrupted", True)
+            trial.set_user_attr("reason", "interrupted (Ctrl+C); queued again")
+            trial.study.enqueue_trial(params, user_attrs={"retry_of": trial.number})
+            raise
+        except Exception as err:
+            reason = f"{type(err).__name__}: {err}".strip()
+            trial.set_user_attr("train_seconds", time.perf_counter() - start)
+            trial.set_user_attr("reason", reason[:2000])
+            _write_trial_file(_run_dir(reporter), study, trial.number, "failed", plain_settings, None, reason)
+            print(f"trial {trial.number}: failed ({reason.splitlines()[0] if reason else 'no message'}); the study goes on")
+            raise
+        seconds = time.perf_counter() - start
+        trial.set_user_attr("train_seconds", seconds)
+        value = reporter.final if reporter.final is not None else reporter.last
+        if value is None or math.isnan(value):
+            raise YoloTrainingError(f"Trial {trial.number} produced no {metric} value (run {run.dir}).")
+        _write_trial_file(run.dir, study, trial.number, "complete", plain_settings, value)
+        print(f"trial {trial.number}: {metric} {value:.4f} in {seconds:.1f} s ({run.dir.name})")
+        return value
+
+    while _counted(the_study) < trials:
+        # One trial per call, so the count (shared with other workers) is checked before each.
+        the_study.optimize(objective, n_trials=1, catch=(Exception,), gc_after_trial=True)
+    return the_study
+
+
+def _run_dir(reporter: _Reporter) -> str | None:
+    return str(Path(reporter.trainer.save_dir).resolve()) if reporter.trainer is not None else None
+
+
+def _suggest(trial, name: str, dist):
+    import optuna.distributions as od
+
+    if isinstance(dist, od.CategoricalDistribution):
+        return trial.suggest_categorical(name, dist.choices)
+    if isinstance(dist, od.IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+def study_results(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = None):
+    """A DataFrame with one row per trial: number, state, value, duration, settings, run folder, reason."""
+    import pandas as pd
+
+    the_study = load_study(study, storage)
+    metric = (the_study.user_attrs.get(_SPACE_ATTR) or {}).get("metric", "value")
+    rows = []
+    for t in the_study.get_trials(deepcopy=False):
+        rows.append({
+            "trial": t.number,
+            "state": t.state.name.lower(),
+            metric: t.value,
+            "epochs_reported": len(t.intermediate_values),
+            "seconds": t.duration.total_seconds() if t.duration else None,
+            "train_seconds": t.user_attrs.get("train_seconds"),
+            **{f"param_{k}": v for k, v in t.params.items()},
+            "run_dir": t.user_attrs.get("run_dir"),
+            "host": t.user_attrs.get("host"),
+            "pid": t.user_attrs.get("pid"),
+            "reason": t.user_attrs.get("reason"),
+        })
+    return pd.DataFrame(rows)
+
+
+def best_trial(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = None) -> BestTrial:
+    """The best completed trial: its value, full settings, run folder and ``best.pt``."""
+    the_study = load_study(study, storage)
+    try:
+        best = the_study.best_trial
+    except ValueError as err:
+        raise YoloTrainingError(f"Study {the_study.study_name!r} has no completed trial yet; run explore() first.") from err
+    metric = (the_study.user_attrs.get(_SPACE_ATTR) or {}).get("metric", "value")
+    run_dir = best.user_attrs.get("run_dir")
+    return BestTrial(best.number, float(best.value), metric, dict(best.user_attrs.get("settings") or best.params),
+                     Path(run_dir) if run_dir else None, best.user_attrs.get("host"))
+
+
+def train_best(
+    study: Any = DEFAULT_STUDY,
+    storage: str | os.PathLike | None = None,
+    config: str | Path = "config.yaml",
+    epochs: int | None = None,
+    name: str | None = None,
+    **overrides,
+) -> Run:
+    """Retrain the best trial's settings, longer (``epochs``; default: the device's default epochs), with plots."""
+    best = best_trial(study, storage)
+    settings = {k: v for k, v in best.settings.items() if k not in ("plots", "epochs")}
+    model = settings.pop("model", "yolov8n")
+    task = ((load_study(study, storage).user_attrs.get(_SPACE_ATTR) or {}).get("task")) or "detect"
+    settings.update(overrides)
+    return train(config, model=model, task=task, epochs=epochs, name=name or f"best-of-{best.number}", **settings)
+
+
+def plot_study(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = None,
+               kinds: tuple[str, ...] = ("history", "importances", "parallel", "slice"), save_dir: str | Path | None = None):
+    """Optuna's matplotlib plots of the study; shown inline in Jupyter, saved as PNG under ``save_dir`` if given.
+
+    Returns ``{kind: figure}``; a plot that needs more trials than the study has is skipped with a note.
+    """
+    import matplotlib.pyplot as plt
+    import optuna
+    import optuna.visualization.matplotlib as ovm
+
+    the_study = load_study(study, storage)
+    makers = {
+        "history": ovm.plot_optimization_history,
+        "importances": ovm.plot_param_importances,
+        "parallel": ovm.plot_parallel_coordinate,
+        "slice": ovm.plot_slice,
+        "intermediate": ovm.plot_intermediate_values,
+    }
+    figures = {}
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    for kind in kinds:
+        if kind not in makers:
+            raise YoloTrainingError(f"Unknown plot {kind!r}; use any of {', '.join(makers)}.")
+        try:
+            axes = makers[kind](the_study)
+        except Exception as err:  # e.g. importances need two completed trials with different settings
+            print(f"{kind}: skipped ({err})")
+            continue
+        first = axes.flat[0] if hasattr(axes, "flat") else axes
+        fig = first.figure
+        figures[kind] = fig
+        if save_dir is not None:
+            Path(save_dir).mkdir(parents=True, exist_ok=True)
+            fig.savefig(Path(save_dir) / f"{the_study.study_name}-{kind}.png", dpi=100, bbox_inches="tight")
+    if save_dir is None and "ipykernel" not in __import__("sys").modules:
+        plt.close("all")
+    return figures
