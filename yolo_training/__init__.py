@@ -63,6 +63,7 @@ from .dataset import (  # noqa: E402
     safe_extract,
     select_classes,
 )
+from .course import student_version  # noqa: E402
 from .env import project_root, use_all_cores  # noqa: E402
 from .explore import best_trial, default_space, explore, plot_study, study_results, train_best  # noqa: E402
 from .predict import Export, Prediction, export, find_model, list_models, load_model, predict  # noqa: E402
@@ -89,12 +90,16 @@ from .train import (  # noqa: E402
     Run,
     available_devices,
     cached_weights,
+    continue_training,
     fetch_weights,
     model_names,
     pick_device,
     resolve_model,
+    resume,
     train,
 )
+from .panel import training_panel  # noqa: E402
+from .runs import delete_run, list_runs  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -129,6 +134,7 @@ __all__ = [
     "import_photos",
     "make_demo_video",
     "show_images",
+    "student_version",
     "video_info",
     "ConfigError",
     "DatasetError",
@@ -157,6 +163,11 @@ __all__ = [
     "project_root",
     "read_class_names",
     "resolve_model",
+    "resume",
+    "training_panel",
+    "list_runs",
+    "delete_run",
+    "continue_training",
     "show_results",
     "split_dataset",
     "study_results",

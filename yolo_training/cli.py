@@ -3,13 +3,15 @@
     yolo-training sample     write the bundled sample export (annotations/export)
     yolo-training report     what an export holds and what is wrong with it (or a run's plots)
     yolo-training split      split the export into train/val and write config.yaml
-    yolo-training train      train a model on config.yaml
+    yolo-training train      train a model on config.yaml (--resume RUN continues an interrupted one)
+    yolo-training runs       list the training runs, or delete one
     yolo-training weights    list or fetch pretrained weights for offline use
     yolo-training demo       all of the above on the sample, with the demo settings
     yolo-training predict    run a trained model on photos, a folder, a video or the webcam
     yolo-training diagnose   read a training run and say what to do next
     yolo-training models     the trained models with their metrics
     yolo-training doctor     what this machine will use, and whether it is ready offline
+    yolo-training course     write the students' version of the notebooks (solutions removed)
     yolo-training label      install, start, stop Label Studio (its own venv, on this machine only)
     yolo-training explore    search training settings with Optuna (resumable; workers share a study)
 """
@@ -145,6 +147,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="auto")
     t.add_argument("--name", default=None)
     t.add_argument("--project", default=None)
+    t.add_argument("--overwrite", action="store_true", help="replace the run of this name instead of making name2")
+    t.add_argument("--resume", default=None, metavar="RUN", help="continue an interrupted run (name or folder) from its last.pt")
+
+    rn = sub.add_parser("runs", help="list the project's training runs, or delete one")
+    rn.add_argument("action", choices=["list", "delete"])
+    rn.add_argument("name", nargs="?", default=None, help="the run to delete")
+    rn.add_argument("--project", default=None, help="runs folder (default: runs/ of the project)")
 
     w = sub.add_parser("weights", help="list cached pretrained weights, or fetch some while online")
     w.add_argument("action", choices=["list", "fetch"])
@@ -164,6 +173,11 @@ def _parser() -> argparse.ArgumentParser:
     dg.add_argument("--no-validate", action="store_true", help="read results.csv only (no per-class analysis; fast)")
     sub.add_parser("models", help="the trained models of the project, with their metrics")
     sub.add_parser("doctor", help="versions, device, threads, offline readiness")
+
+    co = sub.add_parser("course", help="write the students' version of the notebooks: solution cells emptied")
+    co.add_argument("--student", required=True, metavar="OUT", help="folder for the student notebooks")
+    co.add_argument("--source", default=None, help="notebook folder (default: notebooks/ of the project)")
+    co.add_argument("--overwrite", action="store_true", help="replace a student version written earlier")
 
     lb = sub.add_parser("label", help="Label Studio in its own venv: install once, then start / stop / status")
     lb.add_argument("action", choices=["install", "start", "stop", "status"])
@@ -234,6 +248,19 @@ def _dispatch(args) -> int:
             overwrite=args.overwrite,
         )
         print(result)
+    elif args.command == "train" and args.resume:
+        run = yt.resume(args.resume, project=args.project, device=None if args.device == "auto" else args.device)
+        print(f"Run folder: {run.dir}")
+    elif args.command == "runs":
+        if args.action == "delete":
+            if not args.name:
+                raise yt.YoloTrainingError("Name the run to delete: yolo-training runs delete NAME (see yolo-training runs list).")
+            print(f"Deleted {yt.delete_run(args.name, args.project)}")
+        else:
+            table = yt.list_runs(args.project)
+            shown = [c for c in ("name", "task", "model", "status", "epochs_done", "epochs", "mAP50", "mAP50-95", "top1", "ended")
+                     if c in table]
+            print(table[shown].to_string(index=False) if len(table) else "No runs yet.")
     elif args.command == "train":
         run = yt.train(
             args.config or root / "config.yaml",
@@ -245,6 +272,7 @@ def _dispatch(args) -> int:
             device=args.device,
             name=args.name,
             project=args.project,
+            overwrite=args.overwrite,
         )
         print(f"Run folder: {run.dir}")
     elif args.command == "weights":
@@ -285,6 +313,11 @@ def _dispatch(args) -> int:
         print(best_trial(args.study, args.storage))
     elif args.command == "doctor":
         doctor()
+    elif args.command == "course":
+        from .course import student_version
+
+        for path in student_version(args.student, args.source, overwrite=args.overwrite):
+            print(f"wrote {path}")
     elif args.command == "label":
         from . import annotate
 
