@@ -80,7 +80,9 @@ def read_class_names(export: str | Path) -> list[str]:
 def list_images(folder: str | Path) -> list[Path]:
     """Image files directly in ``folder``, sorted by name (case-insensitive endings)."""
     folder = Path(folder)
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    with os.scandir(folder) as entries:  # scandir: no extra stat per file; sort names, not Paths (slow)
+        names = sorted(e.name for e in entries if os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES and e.is_file())
+    return [folder / n for n in names]
 
 
 def find_export(path: str | Path) -> Path:
@@ -96,7 +98,7 @@ def find_export(path: str | Path) -> Path:
             f"{path} has no images/ folder. A Label Studio 'YOLO with images' export holds images/, labels/, "
             "classes.txt and notes.json; point to the folder that contains them."
         )
-    if not list_images(path / "images"):
+    if not any(os.path.splitext(n)[1].lower() in IMAGE_SUFFIXES for n in os.listdir(path / "images")):
         raise DatasetError(f"{path / 'images'} holds no images ({', '.join(IMAGE_SUFFIXES[:5])}, ...): the export is empty.")
     return path
 
@@ -271,27 +273,77 @@ def dhash(image: str | Path) -> tuple[int, bytes] | None:
     return int.from_bytes(np.packbits(bits).tobytes(), "big"), thumb.tobytes()
 
 
+def _jpeg_header(data: bytes) -> tuple[int, int, int] | None:
+    """(width, height, EXIF orientation) of a baseline/progressive JPEG from its markers, or None
+    when ``data`` is not a JPEG this simple reader understands (PIL then reads it)."""
+    import struct
+
+    if data[:3] != b"\xff\xd8\xff":
+        return None
+    i, n, orientation = 2, len(data), 1
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        length = struct.unpack_from(">H", data, i + 2)[0]
+        if marker == 0xE1 and data[i + 4 : i + 10] == b"Exif\x00\x00":
+            orientation = _exif_orientation(data[i + 10 : i + 2 + length])
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if i + 9 > n:
+                return None
+            height, width = struct.unpack_from(">HH", data, i + 5)
+            return width, height, orientation
+        elif marker == 0xDA:  # image data before any frame header: let PIL judge
+            return None
+        i += 2 + length
+    return None
+
+
+def _exif_orientation(tiff: bytes) -> int:
+    import struct
+
+    try:
+        endian = {b"II": "<", b"MM": ">"}[tiff[:2]]
+        offset = struct.unpack_from(endian + "I", tiff, 4)[0]
+        count = struct.unpack_from(endian + "H", tiff, offset)[0]
+        for k in range(count):
+            tag, _, _, value = struct.unpack_from(endian + "HHIH", tiff, offset + 2 + 12 * k)
+            if tag == 0x0112:
+                return value
+    except (KeyError, struct.error):
+        pass
+    return 1
+
+
 def _inspect_image(path: Path) -> dict:
     """Header facts of one image and the problems in it (reads the file once, decodes only the header)."""
-    import hashlib
     import io
 
     from PIL import Image
 
-    facts: dict = dict(width=0, height=0, format="", sha1="", problems=[])
+    facts: dict = dict(width=0, height=0, format="", size=0, problems=[])
     problems = facts["problems"]
     try:
         data = path.read_bytes()
     except OSError as err:
         problems.append(LabelProblem(path, 0, f"cannot be read ({err}).", "unreadable"))
         return facts
-    facts["sha1"] = hashlib.sha1(data).hexdigest()
+    facts["size"] = len(data)
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            fmt = im.format or ""
-            width, height = im.size
-            orientation = im.getexif().get(274, 1) if fmt in ("JPEG", "MPO", "TIFF", "WEBP", "PNG") else 1
-            alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+        header = _jpeg_header(data)  # the common case, without PIL's full header parsing (3x faster)
+        if header is not None:
+            fmt, (width, height, orientation), alpha = "JPEG", header, False
+        else:
+            fmt = ""
+        if not fmt:
+            with Image.open(io.BytesIO(data)) as im:
+                fmt = im.format or ""
+                width, height = im.size
+                orientation = im.getexif().get(274, 1) if fmt in ("JPEG", "MPO", "TIFF", "WEBP", "PNG") else 1
+                alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
         if fmt == "PNG" and b"IEND" in data[-32:]:  # a cut-off PNG is reported as truncated below
             with Image.open(io.BytesIO(data)) as im:
                 im.verify()  # checks the chunk CRCs: catches a damaged PNG
@@ -327,6 +379,25 @@ def _inspect_image(path: Path) -> dict:
     if min(width, height) < 10:
         problems.append(LabelProblem(path, 0, f"is only {width}x{height} pixels; Ultralytics refuses images under 10 pixels.", "tiny"))
     return facts
+
+
+def _sha1(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def _imap(pool, fn, items, window: int = 64):
+    """``pool.map`` with at most ``window`` tasks in flight: memory stays flat however many images."""
+    from collections import deque
+
+    pending = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _name_problems(path: Path) -> list[LabelProblem]:
@@ -367,7 +438,7 @@ def near_duplicate_groups(
             i = parent[i]
         return i
 
-    chunk = 512  # bounds memory: a chunk x n matrix of bit distances at a time
+    chunk = max(1, 2**19 // len(names))  # a chunk x n matrix of distances at a time: about 4 MB, however many images
     for start in range(0, len(names), chunk):
         block = values[start : start + chunk, None] ^ values[None, :]
         for i, j in np.argwhere(np.bitwise_count(block) <= threshold):
@@ -549,9 +620,10 @@ def inspect_dataset(
     for image in images:
         stems.setdefault(image.stem, []).append(image)
     kinds = Counter()
-    # threads: reading files, hashing and PIL header parsing release the GIL
-    with ThreadPoolExecutor(n_workers) as pool:
-        for image, facts, parsed in _progress(pool.map(one, images), len(images), "Checking images", progress):
+    # one thread: these checks are short Python steps holding the GIL, where more threads only
+    # add contention (measured in benchmarks/bench_dataset.py); it overlaps file reads with the loop
+    with ThreadPoolExecutor(1) as pool:
+        for image, facts, parsed in _progress(_imap(pool, one, images), len(images), "Checking images", progress):
             own = _name_problems(image) + facts["problems"] + parsed.problems
             if parsed.label is None:
                 own.append(
@@ -573,7 +645,8 @@ def inspect_dataset(
                     width=facts["width"],
                     height=facts["height"],
                     format=facts["format"],
-                    sha1=facts["sha1"],
+                    bytes=facts["size"],
+                    sha1="",
                     hash=None,
                     error=any(p.severity == "error" for p in own),
                 )
@@ -582,7 +655,11 @@ def inspect_dataset(
         for label in sorted(labels_dir.glob("*.txt")):
             if label.stem not in stems:
                 problems.append(LabelProblem(label, 0, "a label file without an image; the image was probably not exported. Export it again or ignore this.", "no-image", "warning"))
-    df = pd.DataFrame(rows, columns=["image", "label", "has_label", "n_objects", "classes", "width", "height", "format", "sha1", "hash", "error"])
+    df = pd.DataFrame(rows, columns=["image", "label", "has_label", "n_objects", "classes", "width", "height", "format", "bytes", "sha1", "hash", "error"])
+    # exact duplicates: only files of equal size can be equal, so only those are hashed
+    same_size = Counter(df["bytes"])
+    if len(df):
+        df["sha1"] = [_sha1(path / "images" / n) if same_size[b] > 1 and b else "" for n, b in zip(df["image"], df["bytes"])]
     duplicates = _groups_of_equal(dict(zip(df["image"], df["sha1"])))
     for group in duplicates:
         for name in group[1:]:
@@ -592,7 +669,7 @@ def inspect_dataset(
         readable = df[df["width"] > 0]["image"].tolist()
         with ThreadPoolExecutor(n_workers) as pool:  # OpenCV releases the GIL: every core hashes
             hashes = dict(
-                zip(readable, _progress(pool.map(dhash, [path / "images" / n for n in readable]), len(readable), "Hashing for near-duplicates", progress))
+                zip(readable, _progress(_imap(pool, dhash, [path / "images" / n for n in readable]), len(readable), "Hashing for near-duplicates", progress))
             )
         df["hash"] = [hashes.get(n) for n in df["image"]]
         exact = {n for g in duplicates for n in g}

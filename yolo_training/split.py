@@ -107,25 +107,37 @@ def assign_groups(
     names = SPLIT_NAMES[: len(ratios)]
     fixed = dict(fixed or {})
     classes = sorted({c for cl in classes_per_image.values() for c in cl})
-    dims = ["images", "background"] + [f"c{c}" for c in classes]
+    dim_of = {c: 2 + i for i, c in enumerate(classes)}  # 0: images, 1: backgrounds, 2...: classes
+    n_dims = 2 + len(classes)
+    cache: dict[str, dict[int, int]] = {}
 
-    def vector(members: Iterable[str]) -> Counter:
-        v = Counter()
-        for m in members:
-            v["images"] += 1
+    def image_vector(m: str) -> dict[int, int]:
+        v = cache.get(m)
+        if v is None:
             cl = set(classes_per_image.get(m, []))
-            if not cl:
-                v["background"] += 1
-            for c in cl:
-                v[f"c{c}"] += 1
+            v = {0: 1, **({1: 1} if not cl else {}), **{dim_of[c]: 1 for c in cl}}
+            cache[m] = v
         return v
 
+    def vector(members: Iterable[str]) -> dict[int, int]:
+        total: dict[int, int] = {}
+        for m in members:
+            for d, k in image_vector(m).items():
+                total[d] = total.get(d, 0) + k
+        return total
+
+    def add(split: str, v: dict[int, int], sign: int = 1) -> None:
+        row = current[split]
+        for d, k in v.items():
+            row[d] += sign * k
+
     all_images = [m for g in groups.values() for m in g]
-    totals = vector(all_images)
-    current = {s: Counter() for s in names}
+    tv = vector(all_images)
+    totals = [max(tv.get(d, 0), 1) for d in range(n_dims)]
+    current = {s: [0] * n_dims for s in names}
+    share = dict(zip(names, ratios))
     for image, split in fixed.items():
-        current[split] += vector([image])
-    frequency = {c: totals[f"c{c}"] for c in classes}
+        add(split, image_vector(image))
     free = {}
     for key in sorted(groups):
         members = [m for m in groups[key] if m not in fixed]
@@ -136,8 +148,8 @@ def assign_groups(
     random.Random(seed).shuffle(keys)
 
     def rarest(key):
-        cl = {c for m in free[key][0] for c in classes_per_image.get(m, [])}
-        return min((frequency[c] for c in cl), default=len(all_images) + 1)
+        dims = {d for m in free[key][0] for d in image_vector(m) if d >= 2}
+        return min((totals[d] for d in dims), default=len(all_images) + 1)
 
     keys.sort(key=lambda k: (-len(free[k][0]), rarest(k)))  # stable: ties keep the seeded order
     assignment = dict(fixed)
@@ -149,13 +161,13 @@ def assign_groups(
             best = pinned[0]
         else:
             def fill(s: str) -> tuple[float, float]:
-                # how full the split would be, relative to its share, over the group's classes (and images)
-                r = ratios[names.index(s)]
-                level = sum(v[d] * (current[s][d] + v[d]) / (r * max(totals[d], 1)) for d in dims if v[d] and d != "images")
-                return level + (current[s]["images"] + v["images"]) / (r * totals["images"]), -r
+                # how full the split would be relative to its share: the group's classes and backgrounds, then images
+                row, r = current[s], share[s]
+                level = sum(k * (row[d] + k) / totals[d] for d, k in v.items() if d) / r
+                return level + (row[0] + v[0]) / (r * totals[0]), -r
 
             best = min(names, key=fill)
-        current[best] += v
+        add(best, v)
         placed[best].append(key)
         for m in members:
             assignment[m] = best
@@ -164,9 +176,8 @@ def assign_groups(
     target = dict(zip(names, _allocate(len(all_images), ratios)))
     count = Counter(assignment[m] for m in all_images)
 
-    def fill(s: str, image: str) -> float:
-        r = ratios[names.index(s)]
-        return sum(current[s][d] / (r * max(totals[d], 1)) for d in vector([image]) if d != "images")
+    def level(s: str, image: str) -> float:
+        return sum(current[s][d] / (share[s] * totals[d]) for d in image_vector(image) if d)
 
     for _ in range(len(all_images)):
         over = [s for s in names if count[s] > target[s]]
@@ -177,20 +188,19 @@ def assign_groups(
         singles = [k for k in placed[donor] if len(free[k][0]) == 1 and not free[k][1]]
         if not singles:
             break
-        key = max(singles, key=lambda k: (fill(donor, free[k][0][0]) - fill(taker, free[k][0][0]), k))
+        key = max(singles, key=lambda k: (level(donor, free[k][0][0]) - level(taker, free[k][0][0]), k))
         image = free[key][0][0]
-        v = vector([image])
         placed[donor].remove(key)
         placed[taker].append(key)
-        current[donor] -= v
-        current[taker] += v
+        add(donor, image_vector(image), -1)
+        add(taker, image_vector(image))
         assignment[image] = taker
         count[donor] -= 1
         count[taker] += 1
     # every split must hold at least one image: move the smallest group of the fullest split
     for s in names:
         if not any(split == s for split in assignment.values()):
-            donor = max(names, key=lambda d: (len(placed[d]) > 1, current[d]["images"]))
+            donor = max(names, key=lambda d: (len(placed[d]) > 1, current[d][0]))
             if len(placed[donor]) <= 1:
                 break
             key = min(placed[donor], key=lambda k: (len(free[k][0]), k))
@@ -198,8 +208,8 @@ def assign_groups(
             placed[s].append(key)
             for m in free[key][0]:
                 assignment[m] = s
-            current[s]["images"] += len(free[key][0])
-            current[donor]["images"] -= len(free[key][0])
+            add(s, vector(free[key][0]))
+            add(donor, vector(free[key][0]), -1)
     return assignment
 
 
@@ -298,7 +308,7 @@ def _prepare(folder: Path, overwrite: bool) -> None:
     )
 
 
-def _link_or_copy(src: Path, dst: Path) -> bool:
+def _link_or_copy(src: Path | str, dst: Path | str) -> bool:
     try:
         os.link(src, dst)
         return True
@@ -547,12 +557,11 @@ def split_dataset(
         raise DatasetError(f"out={out} is the export itself; the split must go beside it (e.g. its parent folder).")
     split_names = SPLIT_NAMES[: len(ratios)]
     df = report.images
-    info = df.set_index("image")
+    image_of_label = {label: image for image, label in zip(df["image"], df["label"]) if label}
     problems_of: dict[str, list] = defaultdict(list)
     for p in report.problems:
-        image = Path(p.file).name if Path(p.file).parent.name == "images" else None
-        if image is None:  # a label file: find its image by stem
-            image = next(iter(info.index[info["label"] == Path(p.file).name]), None)
+        file = Path(p.file)
+        image = file.name if file.parent.name == "images" else image_of_label.get(file.name)
         if image is not None:
             problems_of[image].append(p)
 
@@ -575,14 +584,16 @@ def split_dataset(
         gone = {n for g in report.near_duplicates for n in g[1:]}
         removed["near-duplicates"] = [n for n in keep if n in gone]
         keep = [n for n in keep if n not in gone]
-    classes_of = {n: list(info.at[n, "classes"]) for n in keep}
+    all_classes = dict(zip(df["image"], df["classes"]))
+    has_label = dict(zip(df["image"], df["has_label"]))
+    classes_of = {n: list(all_classes[n]) for n in keep}
     if keep_complete:
         everything = set(range(len(report.names)))
         removed["not every class annotated"] = [n for n in keep if not everything <= set(classes_of[n])]
         keep = [n for n in keep if everything <= set(classes_of[n])]
     if drop_unlabelled:
-        removed["no label file"] = [n for n in keep if not info.at[n, "has_label"]]
-        keep = [n for n in keep if info.at[n, "has_label"]]
+        removed["no label file"] = [n for n in keep if not has_label[n]]
+        keep = [n for n in keep if has_label[n]]
     if max_backgrounds is not None:
         if not 0 <= max_backgrounds < 1:
             raise DatasetError(f"max_backgrounds={max_backgrounds} must be a share between 0 and 1, e.g. 0.1 for at most 10 %.")
@@ -642,18 +653,24 @@ def split_dataset(
     for split in split_names:
         (out / "images" / split).mkdir()
         (out / "labels" / split).mkdir()
+    # plain strings and one directory listing: this loop runs for every file (see bench_dataset.py)
+    src_images, src_labels = os.fspath(source / "images"), os.fspath(source / "labels")
+    dst_images, dst_labels = os.fspath(out / "images"), os.fspath(out / "labels")
+    label_files = set(os.listdir(src_labels)) if os.path.isdir(src_labels) else set()
     for split, image_name in _progress(todo, len(todo), "Linking files", progress):
-        src = source / "images" / image_name
-        kinds = {p.kind for p in problems_of[image_name]}
-        if not _repair_image(src, out / "images" / split / image_name, fixes, kinds, repairs):
-            linked &= _link_or_copy(src, out / "images" / split / image_name)
-        label = source / "labels" / f"{Path(image_name).stem}.txt"
-        if label.is_file():
-            text = _repaired_label(label, fixes, repairs) if fixes & {"clip", "degenerate"} and kinds & {"overshoot", "degenerate"} else None
+        src = os.path.join(src_images, image_name)
+        dst = os.path.join(dst_images, split, image_name)
+        kinds = {p.kind for p in problems_of[image_name]} if image_name in problems_of else set()
+        if not (kinds and fixes and _repair_image(Path(src), Path(dst), fixes, kinds, repairs)):
+            linked &= _link_or_copy(src, dst)
+        label_name = os.path.splitext(image_name)[0] + ".txt"
+        if label_name in label_files:
+            label = os.path.join(src_labels, label_name)
+            text = _repaired_label(Path(label), fixes, repairs) if fixes & {"clip", "degenerate"} and kinds & {"overshoot", "degenerate"} else None
             if text is None:
-                linked &= _link_or_copy(label, out / "labels" / split / label.name)
+                linked &= _link_or_copy(label, os.path.join(dst_labels, split, label_name))
             else:
-                (out / "labels" / split / label.name).write_text(text, encoding="utf-8")
+                Path(dst_labels, split, label_name).write_text(text, encoding="utf-8")
     group_of = {m: k for k, g in image_groups.items() for m in g}
     rows = {}
     for split in split_names:
