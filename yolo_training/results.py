@@ -421,10 +421,15 @@ def _explain_figures(ex: MetricsExplanation) -> dict:
         for _, t in ex.truth[ex.truth["image"] == image].iterrows():
             ax.add_patch(Rectangle((t.x1, t.y1), t.x2 - t.x1, t.y2 - t.y1, fill=False, lw=2.5, color=colors[t["class"]]))
             ax.text(t.x1, t.y2 + 1, ex.names[t["class"]], va="top", fontsize=8, color=colors[t["class"]])
+        placed = []
         for _, p in ex.predictions[ex.predictions["image"] == image].iterrows():
             ax.add_patch(Rectangle((p.x1, p.y1), p.x2 - p.x1, p.y2 - p.y1, fill=False, lw=1.5, ls="--", color=colors[p["class"]]))
             verdict = "TP" if p["TP@0.50"] else "FP"
-            ax.text(p.x1 + 1, p.y1 + 1, f"{p.confidence:.2f} IoU {p.best_iou:.2f} {verdict}", va="top", fontsize=7,
+            y = p.y1 + 1
+            while any(abs(x - p.x1) < 40 and abs(y - other) < 7 for x, other in placed):  # labels of overlapping boxes
+                y += 7
+            placed.append((p.x1, y))
+            ax.text(p.x1 + 1, y, f"{p.confidence:.2f} IoU {p.best_iou:.2f} {verdict}", va="top", fontsize=7,
                     color="green" if p["TP@0.50"] else "red")
     pr = Figure(figsize=(5 * max(len(ex.curves), 1), 3.6), layout="constrained")
     for ax, (name, curve) in zip(np.atleast_1d(pr.subplots(1, max(len(ex.curves), 1))), ex.curves.items()):
@@ -527,8 +532,11 @@ def plot_training(run: Run | str | Path | pd.DataFrame):
     for m in metrics:
         axes[-1].plot(df["epoch"], df[m], "o-", ms=3, label=m)
     axes[-1].set(title="metrics", xlabel="epoch", ylim=(0, 1.02))
+    from matplotlib.ticker import MaxNLocator
+
     for ax in axes:
         ax.axvline(best, color="gray", ls=":", label=f"best epoch {best}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=7)
     fig.suptitle("Train and val losses should both fall; the dotted line is the epoch saved as best.pt")
     return fig
@@ -570,6 +578,23 @@ def _data_yaml(folder: Path, data: str | Path | None) -> str:
 
 
 _VALIDATIONS: dict = {}
+#: Boxes below this confidence are left out of the confusion matrix: the boxes predict() shows by default.
+#: (Ultralytics 8.4 counts the validation's conf=0.001 boxes, which fills the background column with noise.)
+CONFUSION_CONF = 0.25
+
+
+def _confusion_at_conf(validator) -> None:
+    matrix = getattr(validator, "confusion_matrix", None)
+    if matrix is None or getattr(matrix, "_yt_conf", None) is not None:
+        return
+    original = matrix.process_batch
+
+    def process_batch(*args, **kwargs):
+        kwargs["conf"] = CONFUSION_CONF
+        return original(*args, **kwargs)
+
+    matrix.process_batch = process_batch
+    matrix._yt_conf = CONFUSION_CONF
 
 
 def validate(
@@ -596,6 +621,7 @@ def validate(
     seen = {}
     model = YOLO(str(weights))
     model.add_callback("on_val_end", lambda validator: seen.update(images=int(validator.seen)))
+    model.add_callback("on_val_batch_start", _confusion_at_conf)
     with tempfile.TemporaryDirectory() as tmp:
         metrics = model.val(
             data=data_yaml, split=split, imgsz=imgsz or args.get("imgsz", 640), batch=16,
@@ -640,7 +666,8 @@ def confusion_matrix(run: Run | str | Path, data: str | Path | None = None) -> p
     """Counts of predicted class (rows) against true class (columns), with a ``background`` row and column.
 
     Row ``background``: true objects no box found (missed). Column ``background``: boxes where
-    there is no object (false alarms). From a validation of the run's best model.
+    there is no object (false alarms). From a validation of the run's best model, counting the
+    boxes with confidence above :data:`CONFUSION_CONF` (0.25), the ones :func:`predict` shows.
     """
     return validate(run, data=data).attrs["confusion_matrix"]
 
