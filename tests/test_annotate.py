@@ -279,6 +279,15 @@ def test_cli_label_in_a_project_without_label_studio(tmp_path, monkeypatch, caps
         A.connect()
 
 
+def test_stale_state_never_stops_another_program(tmp_path):
+    """A server.json left behind whose pid now belongs to another program (here: this test)."""
+    state = {"url": "http://127.0.0.1:1", "username": "u", "password": "p", "token": "t", "pid": os.getpid(), "port": 1,
+             "log": str(tmp_path / "server.log"), "data_dir": str(tmp_path / "data")}  # fmt: skip
+    (tmp_path / "server.json").write_text(__import__("json").dumps(state))
+    assert A.label_studio_status(tmp_path) is None
+    assert A.stop_label_studio(home=tmp_path, quiet=True) is False  # and this process is still here
+
+
 # ------------------------------------------------------------------ offline box editor (no server)
 
 
@@ -303,6 +312,22 @@ def test_box_editor_saves_yolo_labels_with_a_backup(tmp_path):
     assert yt.inspect_dataset(export).problems == []  # backups are not taken for labels
     with pytest.raises(yt.DatasetError, match="not one of the classes"):
         editor.set_boxes([{**box, "label": "20 euro"}])
+
+
+def test_box_editor_without_the_drawing_widget(tmp_path, monkeypatch):
+    """Without jupyter-bbox-widget the editor lists the boxes as text lines beside the image."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "jupyter_bbox_widget", None)  # import fails as if not installed
+    export = yt.generate_sample(tmp_path / "export", n_images=1, seed=6)
+    editor = yt.box_editor(export)
+    editor.widget
+    assert editor._bbox is None and editor._text.value.count("euro") == len(_read(editor.label_file))
+    editor._text.value = "10 euro, 0, 0, 200, 150\n"
+    assert _read(editor.save()) == [(0, pytest.approx([0.25, 0.25, 0.5, 0.5], abs=1e-6))]
+    editor._text.value = "10 euro, zero, 0, 200, 150"
+    with pytest.raises(yt.DatasetError, match="line 1"):
+        editor.save()
 
 
 def test_box_editor_refuses_to_drop_polygons(tmp_path):

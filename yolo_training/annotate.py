@@ -157,6 +157,18 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
+def _our_server(pid: int) -> bool:
+    """True when ``pid`` is alive and is a Label Studio (a stale state file never leads to killing another program)."""
+    if not _pid_alive(pid):
+        return False
+    try:
+        import psutil  # an Ultralytics dependency
+
+        return any("label-studio" in part or "label_studio" in part for part in psutil.Process(pid).cmdline())
+    except Exception:  # noqa: BLE001  (no psutil, access denied, gone meanwhile: trust the pid check)
+        return _pid_alive(pid)
+
+
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
     """True when nothing listens on ``host:port``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -207,7 +219,7 @@ class ServerInfo:
 def label_studio_status(home: str | Path | None = None) -> ServerInfo | None:
     """The running Label Studio this project started, or None when none runs."""
     state = _read_json(_state_file(home))
-    if not state or not _pid_alive(int(state.get("pid", 0))):
+    if not state or not _our_server(int(state.get("pid", 0))):
         return None
     return ServerInfo(**{**state, "log": Path(state["log"]), "data_dir": Path(state["data_dir"])})
 
