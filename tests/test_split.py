@@ -201,3 +201,52 @@ def test_cleaning_and_pruning_options_report_counts(tmp_path):
     kept = [n for names in complete.files.values() for n in names]
     assert sorted(kept) == [f"both{i}.jpg" for i in range(6)]
     assert len(complete.removed["not every class annotated"]) == 4 + 5 + 2
+
+
+def test_cli_report_and_split_options(tiny_export, tmp_path, capsys):
+    from yolo_training.cli import main
+
+    assert main(["report", str(tiny_export), "--no-near-duplicates"]) == 0
+    assert "30 " in capsys.readouterr().out
+    out = tmp_path / "cli"
+    (tmp_path / "val.txt").write_text("\n".join(sorted(os.listdir(tiny_export / "images"))[:5]))
+    code = main(["split", "--source", str(tiny_export), "--out", str(out), "--config", str(out / "config.yaml"),
+                 "--val", str(tmp_path / "val.txt"), "--fix", "--max-backgrounds", "0.1"])
+    assert code == 0
+    assert len(os.listdir(out / "images" / "val")) - 1 >= 5  # the listed five (+ the marker)
+    assert main(["split", "--source", str(tiny_export), "--out", str(out), "--config", str(out / "config.yaml")]) == 2
+    assert "overwrite" in capsys.readouterr().err
+
+
+def test_classification_imagefolder(tmp_path):
+    from test_dataset import photo
+
+    folder = tmp_path / "notes"
+    for k, (cls, n) in enumerate((("10 euro", 8), ("5 euro", 6))):
+        for i in range(n):
+            photo(folder / cls / f"{cls[:2].strip()}_{i}.jpg", seed=100 * k + i)
+    (folder / "5 euro" / "broken.jpg").write_bytes(b"not a jpeg")
+    report = yt.inspect_dataset(folder, progress=False)
+    assert report.task == "classify" and report.names == ["10 euro", "5 euro"]
+    assert report.images_per_class == {"10 euro": 8, "5 euro": 7}
+    assert [(Path(p.file).name, p.kind) for p in report.errors] == [("broken.jpg", "unreadable")]
+    before = tree_fingerprint(folder)
+    result = yt.split_dataset(folder, tmp_path / "cls", ratios=(0.75, 0.25), progress=False)
+    assert tree_fingerprint(folder) == before
+    assert result.config == tmp_path / "cls"  # the folder Ultralytics' classify takes as data
+    assert result.table[["10 euro", "5 euro"]].values.tolist() == [[6, 5], [2, 1]]  # 14 usable images: 11 + 3
+    assert len(list((tmp_path / "cls" / "val" / "5 euro").iterdir())) == 1
+    assert (tmp_path / "cls" / "train" / SPLIT_MARKER).is_file()
+    assert result.removed["cannot be trained on (see the report)"] == ["5 euro/broken.jpg"]
+    from ultralytics.data.utils import check_cls_dataset
+
+    assert check_cls_dataset(str(tmp_path / "cls"))["nc"] == 2
+    # an ImageFolder with its own train/val keeps it with export_splits=True
+    own = tmp_path / "own"
+    for s_i, (split, n) in enumerate((("train", 3), ("val", 1))):
+        for c_i, cls in enumerate(("a", "b")):
+            for i in range(n):
+                photo(own / split / cls / f"{i}.jpg", seed=500 + 100 * s_i + 10 * c_i + i)
+    kept = yt.split_dataset(own, tmp_path / "own-split", export_splits=True, group=False, progress=False)
+    assert kept.table["images"].tolist() == [6, 2]
+    assert sorted(kept.files["val"]) == ["val/a/0.jpg", "val/b/0.jpg"]

@@ -128,6 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="what an export holds and what is wrong with it; or --run for a run's plots")
     r.add_argument("export", nargs="?", default=None, help="export folder (default: annotations/export)")
     r.add_argument("--run", default=None, help="a run folder: list its plots and final metrics")
+    r.add_argument("--no-near-duplicates", action="store_true", help="skip the near-duplicate search (faster on big exports)")
+    r.add_argument("--import", dest="import_from", default=None, help="first import a Label Studio zip, VOC or COCO export into EXPORT")
 
     sp = sub.add_parser("split", help="split the export into train/val(/test) and write config.yaml")
     sp.add_argument("--source", default=None, help="export folder (default: annotations/export)")
@@ -136,6 +138,17 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=42)
     sp.add_argument("--config", default=None, help="config file to write (default: config.yaml of the project)")
     sp.add_argument("--overwrite", action="store_true", help="replace an earlier split")
+    sp.add_argument("--train", default=None, help="text file listing the training images (explicit split)")
+    sp.add_argument("--val", default=None, help="text file listing the validation images")
+    sp.add_argument("--test", default=None, help="text file listing the test images")
+    sp.add_argument("--export-splits", action="store_true", help="use the export's own split files (VOC ImageSets, splits/)")
+    sp.add_argument("--no-group", action="store_true", help="do not keep near-duplicates and video frames together")
+    sp.add_argument("--fix", nargs="*", default=None, help="repair into the split: format clip degenerate exif (none given: all)")
+    sp.add_argument("--remove-duplicates", action="store_true", help="leave exact duplicate images out of the split")
+    sp.add_argument("--remove-near-duplicates", action="store_true", help="leave near-duplicates out of the split (one kept)")
+    sp.add_argument("--keep-complete", action="store_true", help="only images in which every class is annotated")
+    sp.add_argument("--drop-unlabelled", action="store_true", help="leave out images without a label file")
+    sp.add_argument("--max-backgrounds", type=float, default=None, help="keep at most this share of backgrounds, e.g. 0.1")
 
     t = sub.add_parser("train", help="train a model on config.yaml")
     t.add_argument("--config", default=None, help="default: config.yaml of the project")
@@ -236,7 +249,10 @@ def _dispatch(args) -> int:
             print(run.summary())
             yt.show_results(run)
         else:
-            print(yt.inspect_dataset(args.export or root / "annotations" / "export").summary())
+            export = args.export or root / "annotations" / "export"
+            if args.import_from:
+                print(yt.import_export(args.import_from, export))
+            print(yt.inspect_dataset(export, near_duplicates=not args.no_near_duplicates).summary())
     elif args.command == "split":
         source = Path(args.source) if args.source else root / "annotations" / "export"
         result = yt.split_dataset(
@@ -246,6 +262,17 @@ def _dispatch(args) -> int:
             seed=args.seed,
             config=args.config or root / "config.yaml",
             overwrite=args.overwrite,
+            train=args.train,
+            val=args.val,
+            test=args.test,
+            export_splits=args.export_splits,
+            group=not args.no_group,
+            fix=False if args.fix is None else (args.fix or True),
+            remove_duplicates=args.remove_duplicates,
+            remove_near_duplicates=args.remove_near_duplicates,
+            keep_complete=args.keep_complete,
+            drop_unlabelled=args.drop_unlabelled,
+            max_backgrounds=args.max_backgrounds,
         )
         print(result)
     elif args.command == "train" and args.resume:

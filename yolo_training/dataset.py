@@ -485,6 +485,14 @@ class DatasetReport:
     near_duplicates: list[list[str]] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     task: str = "detect"
+    #: where the names in ``images["image"]`` are: ``path/images`` (detect, segment) or ``path`` (classify)
+    image_root: Path | None = None
+    #: image -> split given by the export's own layout (classification ``train/``, ``val/`` folders)
+    splits: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.image_root is None:
+            self.image_root = self.path / "images"
 
     @property
     def instances_per_class(self) -> dict[str, int]:
@@ -517,10 +525,12 @@ class DatasetReport:
         empty = int(((df["n_objects"] == 0) & df["has_label"]).sum()) if len(df) else 0
         missing = int((~df["has_label"]).sum()) if len(df) else 0
         lines = [
-            f"Dataset {self.path}  ({self.task})",
+            f"Dataset {self.path}  ({self.task})" + (f"; its own split: {dict(Counter(self.splits.values()))}" if self.splits else ""),
             f"  images: {len(df)}   label files: {int(df['has_label'].sum()) if len(df) else 0}   classes: {len(self.names)}",
             f"  backgrounds: {empty + missing} ({empty} empty label files, {missing} images without a label file)",
         ]
+        if self.task == "classify":  # one class folder per image: no label files, no backgrounds
+            lines[1:] = [f"  images: {len(df)}   classes: {len(self.names)} (class folders)"]
         if len(df) and (df["width"] > 0).any():
             sizes = Counter(zip(df["width"], df["height"]))
             common = ", ".join(f"{w}x{h} ({n})" for (w, h), n in sizes.most_common(3))
@@ -596,6 +606,8 @@ def inspect_dataset(
 ) -> DatasetReport:
     """Read an export and report what is in it and what is wrong, without failing on bad files.
 
+    ``path`` is an export (``images/``, ``labels/``, class names) or, for classification, an
+    ImageFolder (``<class>/*.jpg`` or ``{train,val}/<class>/*.jpg``).
     Checks every label line (numbers, class ids, coordinates, degenerate shapes), every image
     (readable, truncated, content vs. extension, alpha, EXIF rotation, names), pairs images with
     labels, finds exact duplicates (content hash) and, with ``near_duplicates``, near-duplicates
@@ -603,6 +615,9 @@ def inspect_dataset(
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    found = classification_images(path)
+    if found:  # an ImageFolder: classification
+        return _inspect_classify(Path(path), found, near_duplicates, threshold, progress, workers)
     path = find_export(path)
     names = read_class_names(path)
     labels_dir = _label_folder(path)
@@ -655,31 +670,84 @@ def inspect_dataset(
         for label in sorted(labels_dir.glob("*.txt")):
             if label.stem not in stems:
                 problems.append(LabelProblem(label, 0, "a label file without an image; the image was probably not exported. Export it again or ignore this.", "no-image", "warning"))
-    df = pd.DataFrame(rows, columns=["image", "label", "has_label", "n_objects", "classes", "width", "height", "format", "bytes", "sha1", "hash", "error"])
-    # exact duplicates: only files of equal size can be equal, so only those are hashed
+    df = pd.DataFrame(rows, columns=_COLUMNS)
+    duplicates, near = _find_duplicates(df, path / "images", problems, near_duplicates, threshold, progress, n_workers)
+    report = DatasetReport(path=path, names=names, images=df, problems=problems, duplicates=duplicates, near_duplicates=near)
+    report.task = "segment" if kinds["polygon"] > kinds["box"] else "detect"
+    report.advice = _advice(report)
+    return report
+
+
+_COLUMNS = ["image", "label", "has_label", "n_objects", "classes", "width", "height", "format", "bytes", "sha1", "hash", "error"]
+
+
+def _find_duplicates(df, root: Path, problems: list, near_duplicates: bool, threshold: int, progress: bool, n_workers: int):
+    """Exact duplicates (content hash, only of files of equal size) and near-duplicate groups; adds the problems."""
+    from concurrent.futures import ThreadPoolExecutor
+
     same_size = Counter(df["bytes"])
     if len(df):
-        df["sha1"] = [_sha1(path / "images" / n) if same_size[b] > 1 and b else "" for n, b in zip(df["image"], df["bytes"])]
+        df["sha1"] = [_sha1(root / n) if same_size[b] > 1 and b else "" for n, b in zip(df["image"], df["bytes"])]
     duplicates = _groups_of_equal(dict(zip(df["image"], df["sha1"])))
     for group in duplicates:
         for name in group[1:]:
-            problems.append(LabelProblem(path / "images" / name, 0, f"is the same file as {group[0]}; it would be counted twice (and could land in train and val). The split keeps one with remove_duplicates=True.", "duplicate", "warning"))
+            problems.append(LabelProblem(root / name, 0, f"is the same file as {group[0]}; it would be counted twice (and could land in train and val). The split keeps one with remove_duplicates=True.", "duplicate", "warning"))
     near: list[list[str]] = []
     if near_duplicates and len(df):
         readable = df[df["width"] > 0]["image"].tolist()
         with ThreadPoolExecutor(n_workers) as pool:  # OpenCV releases the GIL: every core hashes
             hashes = dict(
-                zip(readable, _progress(_imap(pool, dhash, [path / "images" / n for n in readable]), len(readable), "Hashing for near-duplicates", progress))
+                zip(readable, _progress(_imap(pool, dhash, [root / n for n in readable]), len(readable), "Hashing for near-duplicates", progress))
             )
         df["hash"] = [hashes.get(n) for n in df["image"]]
         exact = {n for g in duplicates for n in g}
         near = [g for g in near_duplicate_groups(hashes, threshold) if not set(g) <= exact]
         for group in near:
             problems.append(
-                LabelProblem(path / "images" / group[0], 0, f"near-duplicates ({len(group)} images that look almost the same): {', '.join(group[:6])}{' ...' if len(group) > 6 else ''}. The split keeps them together.", "near-duplicate", "warning")
+                LabelProblem(root / group[0], 0, f"near-duplicates ({len(group)} images that look almost the same): {', '.join(group[:6])}{' ...' if len(group) > 6 else ''}. The split keeps them together.", "near-duplicate", "warning")
             )
-    report = DatasetReport(path=path, names=names, images=df, problems=problems, duplicates=duplicates, near_duplicates=near)
-    report.task = "segment" if kinds["polygon"] > kinds["box"] else "detect"
+    return duplicates, near
+
+
+def classification_images(folder: str | Path) -> list[tuple[str, str, str | None]]:
+    """Images of an ImageFolder: ``(path relative to folder, class, split or None)``.
+
+    Reads ``folder/<class>/*.jpg`` or ``folder/{train,val,test}/<class>/*.jpg``; empty if neither.
+    """
+    folder = Path(folder)
+    if not folder.is_dir() or (folder / "images").is_dir():
+        return []
+    subdirs = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if subdirs and set(subdirs) <= set(("train", "val", "test")) and "train" in subdirs:
+        layout = [(s, folder / s) for s in subdirs]
+    else:
+        layout = [(None, folder)]
+    found = []
+    for split, root in layout:
+        for cls in sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            for image in list_images(root / cls):
+                found.append(((f"{split}/" if split else "") + f"{cls}/{image.name}", cls, split))
+    return found
+
+
+def _inspect_classify(path: Path, found, near_duplicates: bool, threshold: int, progress: bool, workers: int | None) -> DatasetReport:
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = sorted({cls for _, cls, _ in found})
+    ids = {n: i for i, n in enumerate(names)}
+    problems: list[LabelProblem] = []
+    rows = []
+    with ThreadPoolExecutor(1) as pool:
+        results = _imap(pool, lambda item: (item, _inspect_image(path / item[0])), found)
+        for (rel, cls, _), facts in _progress(results, len(found), "Checking images", progress):
+            own = _name_problems(path / rel) + facts["problems"]
+            problems += own
+            rows.append(dict(image=rel, label=None, has_label=True, n_objects=1, classes=[ids[cls]], width=facts["width"], height=facts["height"],
+                             format=facts["format"], bytes=facts["size"], sha1="", hash=None, error=any(p.severity == "error" for p in own)))
+    df = pd.DataFrame(rows, columns=_COLUMNS)
+    duplicates, near = _find_duplicates(df, path, problems, near_duplicates, threshold, progress, _workers(workers))
+    report = DatasetReport(path=path, names=names, images=df, problems=problems, duplicates=duplicates, near_duplicates=near,
+                           task="classify", image_root=path, splits={rel: split for rel, _, split in found if split})
     report.advice = _advice(report)
     return report
 

@@ -401,8 +401,9 @@ def _resolve(entries: list[str], images: list[str], where: str) -> list[str]:
     by_stem = {Path(n).stem: n for n in images}
     out, unknown = [], []
     for e in entries:
-        key = Path(e.replace("\\", "/")).name
-        hit = by_name.get(key) or by_stem.get(key) or by_stem.get(Path(key).stem)
+        exact = e.replace("\\", "/")
+        key = Path(exact).name
+        hit = by_name.get(exact) or by_name.get(key) or by_stem.get(key) or by_stem.get(Path(key).stem)
         (out if hit else unknown).append(hit or e)
     if unknown:
         raise DatasetError(
@@ -544,15 +545,21 @@ def split_dataset(
     source = report.path
     fixes = _fixes(fix)
     explicit = {s: v for s, v in (("train", train), ("val", val), ("test", test)) if v is not None}
+    classify = report.task == "classify"
     if export_splits and not explicit:
-        explicit = export_split_files(source)
+        if classify and report.splits:
+            explicit = {sp: [n for n, o in report.splits.items() if o == sp] for sp in SPLIT_NAMES if sp in report.splits.values()}
+        else:
+            explicit = export_split_files(source)
         if not explicit:
             raise DatasetError(f"export_splits=True, but {source} has no split files (splits/train.txt and val.txt, or ImageSets/Main/).")
     if "test" in explicit and len(ratios) == 2:
         ratios = (ratios[0] * 0.9, ratios[1] * 0.9, 0.1) if not explicit.keys() >= {"train", "val"} else (0.7, 0.2, 0.1)
     if len(ratios) not in (2, 3) or any(r <= 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:
         raise DatasetError(f"ratios={ratios} must be 2 or 3 positive numbers that sum to 1, e.g. (0.8, 0.2) or (0.7, 0.2, 0.1).")
-    out = Path(out) if out is not None else source.parent
+    out = Path(out) if out is not None else (source.parent / f"{source.name}-split" if classify else source.parent)
+    if classify and out.resolve() == source.resolve():
+        raise DatasetError(f"out={out} is the image folder itself; the split must go into another folder.")
     if (out / "images").resolve() == (source / "images").resolve():
         raise DatasetError(f"out={out} is the export itself; the split must go beside it (e.g. its parent folder).")
     split_names = SPLIT_NAMES[: len(ratios)]
@@ -561,7 +568,10 @@ def split_dataset(
     problems_of: dict[str, list] = defaultdict(list)
     for p in report.problems:
         file = Path(p.file)
-        image = file.name if file.parent.name == "images" else image_of_label.get(file.name)
+        if classify:
+            image = os.path.relpath(file, report.image_root).replace(os.sep, "/")
+        else:
+            image = file.name if file.parent.name == "images" else image_of_label.get(file.name)
         if image is not None:
             problems_of[image].append(p)
 
@@ -644,6 +654,9 @@ def split_dataset(
         raise DatasetError(f"The split {empty} would be empty: the explicit lists leave no image for it. List images for it or change the ratios.")
 
     # 3. write: refuse before deleting anything
+    if classify:
+        linked, repairs = _write_classify(report, out, files, overwrite, fixes, problems_of, progress)
+        return _finish(report, out, files, image_groups, removed, repairs, notes, linked, None if config is None else out, split_names)
     _check_outputs([out / "images", out / "labels"], overwrite)
     for kind in ("images", "labels"):
         _prepare(out / kind, overwrite)
@@ -671,6 +684,33 @@ def split_dataset(
                 linked &= _link_or_copy(label, os.path.join(dst_labels, split, label_name))
             else:
                 Path(dst_labels, split, label_name).write_text(text, encoding="utf-8")
+    config_path = write_config(config, out, report.names, split_names) if config is not None else None
+    return _finish(report, out, files, image_groups, removed, repairs, notes, linked, config_path, split_names)
+
+
+def _write_classify(report, out: Path, files, overwrite: bool, fixes, problems_of, progress: bool) -> tuple[bool, list[str]]:
+    """Classification: ``out/{train,val,test}/<class>/`` as Ultralytics reads it, a marker in each split."""
+    folders = [out / s for s in files]
+    _check_outputs(folders, overwrite)
+    for folder in folders:
+        _prepare(folder, overwrite)
+    linked, repairs = True, []
+    todo = [(s, n) for s in files for n in files[s]]
+    for split, rel in _progress(todo, len(todo), "Linking files", progress):
+        cls = rel.split("/")[-2]  # <class>/<file> or <split>/<class>/<file>
+        dst = out / split / cls / rel.split("/")[-1]
+        dst.parent.mkdir(exist_ok=True)
+        if dst.exists():  # the same file name in two of the export's own splits
+            dst = dst.with_name(f"{rel.split('/')[0]}-{dst.name}")
+        src = report.image_root / rel
+        kinds = {p.kind for p in problems_of.get(rel, [])}
+        if not (kinds and fixes and _repair_image(src, dst, fixes, kinds, repairs)):
+            linked &= _link_or_copy(src, dst)
+    return linked, repairs
+
+
+def _finish(report, out, files, image_groups, removed, repairs, notes, linked, config_path, split_names) -> SplitResult:
+    df = report.images
     group_of = {m: k for k, g in image_groups.items() for m in g}
     rows = {}
     for split in split_names:
@@ -681,7 +721,6 @@ def split_dataset(
             row[name] = counts.get(i, 0)
         rows[split] = row
     table = pd.DataFrame(rows).T
-    config_path = write_config(config, out, report.names, split_names) if config is not None else None
     several = sorted((sorted(g) for g in image_groups.values() if len(g) > 1), key=lambda g: (-len(g), g))
     result = SplitResult(
         out=out.resolve(), config=config_path, files=files, table=table, linked=linked,
