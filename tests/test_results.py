@@ -111,6 +111,18 @@ def test_load_results_readable_old_format_and_resume(tmp_path):
     assert df["mAP50-95"].tolist() == pytest.approx([0.1, 0.2, 0.3])
 
 
+def test_load_results_yolov5_columns(tmp_path):
+    folder = tmp_path / "v5"
+    folder.mkdir()
+    header = "               epoch,      train/box_loss,      train/obj_loss,      train/cls_loss,   metrics/precision,      metrics/recall,     metrics/mAP_0.5,metrics/mAP_0.5:0.95,        val/box_loss,        val/obj_loss,        val/cls_loss,               x/lr0"
+    (folder / "results.csv").write_text(header + "\n" + "0, 0.1, 0.05, 0.02, 0.5, 0.4, 0.45, 0.2, 0.09, 0.04, 0.01, 0.003\n"
+                                        + "1, 0.08, 0.04, 0.015, 0.6, 0.5, 0.55, 0.3, 0.08, 0.035, 0.01, 0.002\n")
+    df = yt.load_results(folder)
+    assert df["mAP50-95"].tolist() == pytest.approx([0.2, 0.3]) and df["precision"].iloc[-1] == pytest.approx(0.6)
+    assert R._loss_names(df) == ["box_loss", "obj_loss", "cls_loss"]
+    assert R.best_epoch(df) == 1
+
+
 def test_load_results_bad_input(tmp_path):
     died = tmp_path / "died"
     (died / "weights").mkdir(parents=True)

@@ -452,8 +452,22 @@ def _explain_figures(ex: MetricsExplanation) -> dict:
 # results.csv
 
 
+#: Column names of YOLOv5-era results.csv files, mapped to today's.
+_OLD_COLUMNS = {
+    "metrics/precision": "precision",
+    "metrics/recall": "recall",
+    "metrics/mAP_0.5": "mAP50",
+    "metrics/mAP_0.5:0.95": "mAP50-95",
+    "x/lr0": "lr_pg0",
+    "x/lr1": "lr_pg1",
+    "x/lr2": "lr_pg2",
+}
+
+
 def _readable_column(name: str) -> str:
     name = name.strip()
+    if name in _OLD_COLUMNS:
+        return _OLD_COLUMNS[name]
     if m := re.fullmatch(r"metrics/(.+)\(([BMPO])\)", name):
         prefix = {"B": "", "M": "mask_", "P": "pose_", "O": ""}[m.group(2)]
         return prefix + m.group(1)
