@@ -52,8 +52,10 @@ _RUNNER = textwrap.dedent(
 )
 
 
-def measure(kind: str, model: str, imgsz: int, images: list[str]) -> dict:
+def measure(kind: str, model: str, imgsz: int, images: list[str], passive: bool = False) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "YOLO_TRAINING_PROFILE"}
+    if passive:  # OpenMP threads sleep instead of spinning while they wait: matters on a busy machine
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(_RUNNER)
     try:
@@ -86,6 +88,9 @@ def main() -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[320, 640])
     p.add_argument("--runs", type=int, default=1, help="measurements of each kind (median)")
     p.add_argument("--no-onnx", action="store_true")
+    p.add_argument("--omp-passive", action="store_true",
+                   help="OMP_WAIT_POLICY=PASSIVE for every kind: on a machine busy with other work, spinning OpenMP "
+                        "threads make 2-thread torch many times slower than 1 thread")
     a = p.parse_args()
     folder = Path(ROOT / "annotations" / "export" / "images")
     images = sorted(str(x) for x in folder.iterdir())[: a.images] if folder.is_dir() else []
@@ -109,13 +114,15 @@ def main() -> None:
                 kinds.append("onnx")
             except yt.YoloTrainingError as err:
                 print(f"ONNX skipped: {err}")
-        print(f"{os.cpu_count()} cores; {len(images)} images one by one; model {model}")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{os.cpu_count()} cores (load average {load:.1f} at the start); {len(images)} images one by one; model {model}"
+              + ("; OMP_WAIT_POLICY=PASSIVE" if a.omp_passive else ""))
         results = {}
         for size in a.sizes:
             fps = {kind: [] for kind in kinds}
             for i in range(a.runs):  # alternate the kinds, so a busy moment of the machine hits all of them
                 for kind in kinds if i % 2 == 0 else kinds[::-1]:
-                    r = measure("package" if kind == "onnx" else kind, onnx.get(size, model) if kind == "onnx" else model, size, images)
+                    r = measure("package" if kind == "onnx" else kind, onnx.get(size, model) if kind == "onnx" else model, size, images, a.omp_passive)
                     fps[kind].append(r["fps"])
                     print(f"  {size} px  {kind:8s} {r['fps']:6.1f} images/s  ({r['threads']} thread(s))", flush=True)
             for kind in kinds:
