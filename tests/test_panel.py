@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -61,3 +63,16 @@ def test_form_values_reach_train(tiny_split, tmp_path, field, value):
     panel.family.value, panel.size.value, panel.task.value = "yolo11", "s", "segment"
     settings = panel.settings()
     assert settings[field] == value and settings["model"] == "yolo11s" and settings["task"] == "segment"
+
+
+def test_estimate_button_times_real_batches(tiny_split, tmp_path):
+    panel = training_panel(tiny_split, project=tmp_path, epochs=2, imgsz=64, batch=8)
+    panel.estimate_button.click()
+    assert panel.wait(300)
+    assert panel.error is None, panel.error
+    e = panel.estimate
+    n_train = len(list((tiny_split.parent / "images" / "train").iterdir()))
+    assert e["batches_per_epoch"] == math.ceil(n_train / 8) and e["epochs"] == 2
+    assert e["seconds"] == pytest.approx(2 * e["per_epoch"]) and e["per_epoch"] > e["per_batch"] * 3 > 0
+    assert "Estimated training time" in panel.message.value
+    assert not any(tmp_path.iterdir())  # the warm-up left nothing behind

@@ -54,23 +54,27 @@ class TrainingPanel:
         self.tensorboard = w.Checkbox(value=False, description="TensorBoard", indent=False)
         self.train_button = w.Button(description="Train", button_style="success", icon="play")
         self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.estimate_button = w.Button(description="Estimate time", icon="clock-o",
+                                        tooltip="time a few real batches and tell how long these settings will train")
         self.message = w.HTML()
         self.view = WidgetView("Training")
         self.view.box.layout.display = "none"
         self.train_button.on_click(self._on_train)
         self.stop_button.on_click(self._on_stop)
+        self.estimate_button.on_click(self._on_estimate)
         self.box = w.VBox([
             self.config,
             w.HBox([w.VBox([self.task, self.family, self.size, self.imgsz, self.device]),
                     w.VBox([self.epochs, self.batch, self.patience, self.save_period, self.name])]),
             w.HBox([self.resume, self.overwrite, self.tensorboard]),
-            w.HBox([self.train_button, self.stop_button]),
+            w.HBox([self.train_button, self.stop_button, self.estimate_button]),
             self.message,
             self.view.box,
         ])
         self.thread: threading.Thread | None = None
         self.stop_event = threading.Event()
         self.run = None
+        self.estimate: dict | None = None
         self.error: str | None = None
 
     def _ipython_display_(self):
@@ -154,6 +158,39 @@ class TrainingPanel:
 
         self.error = text
         self.message.value = f"<span style='color:#b00'>{html.escape(text)}</span>"
+
+    def _on_estimate(self, _button=None) -> None:
+        if self.thread is not None and self.thread.is_alive():
+            return
+        self.error = None
+        try:
+            settings = self.settings()
+        except YoloTrainingError as err:
+            self._fail(str(err))
+            return
+        self._set_running(True)
+        self.stop_button.disabled = True
+        self.message.value = "Timing a few batches of the real data..."
+        self.thread = threading.Thread(target=self._estimate, args=(settings,), daemon=True)
+        self.thread.start()
+
+    def _estimate(self, settings: dict) -> None:
+        from .progress import fmt_seconds
+        from .train import estimate_training_time
+
+        try:
+            for key in ("name", "overwrite", "tensorboard", "save_period"):
+                settings.pop(key)
+            self.estimate = estimate_training_time(settings.pop("config"), verbose=False, **settings)
+            e = self.estimate
+            self.message.value = (f"Estimated training time on this machine: about <b>{fmt_seconds(e['seconds'])}</b> "
+                                  f"({fmt_seconds(e['per_epoch'])} per epoch of {e['batches_per_epoch']} batches).")
+        except YoloTrainingError as err:
+            self._fail(str(err))
+        except Exception as err:  # noqa: BLE001
+            self._fail(f"{type(err).__name__}: {err}")
+        finally:
+            self._set_running(False)
 
     def _on_stop(self, _button=None) -> None:
         self.stop_event.set()

@@ -628,6 +628,7 @@ def train(
     tensorboard: bool = False,
     stop: threading.Event | None = None,
     show_log: bool = False,
+    estimate: bool = False,
     **kwargs,
 ) -> Run:
     """Train a YOLO model on ``config.yaml`` and return the :class:`Run`.
@@ -655,6 +656,10 @@ def train(
     the last finished epoch). ``callbacks`` maps Ultralytics callback events
     (``on_fit_epoch_end``...) to a function or a list of functions, each called with the trainer.
 
+    ``estimate=True`` first times a few real batches and prints how long the run will take
+    (:func:`estimate_training_time`); without it, the live display shows the same estimate
+    from the run's own first batches.
+
     The run is recorded in the project's registry (:func:`list_runs`).
     """
     from ultralytics import YOLO
@@ -672,6 +677,8 @@ def train(
         warnings.warn(f"batch={settings['batch']} is larger than the {n_train} training images; using batch={n_train}.", stacklevel=2)
         notes.append(f"batch capped at {n_train}, the number of training images.")
         settings["batch"] = n_train
+    if estimate:
+        estimate_training_time(config, choice.source, device=dev, task=task, verbose=verbose, **settings)
     data = prepare_data(config, task)
     project = Path(project).expanduser().resolve() if project is not None else env.runs_dir() / task
     _check_writable(project)
@@ -812,3 +819,92 @@ def continue_training(
                  project=project if project is not None else folder.parent, **kwargs)
     _runs.write_record(run_.dir, kind="continue", parent=str(folder), parent_weights=str(source))
     return run_
+
+
+class _WarmupDone(Exception):
+    """Ends the timed warm-up of :func:`estimate_training_time`."""
+
+
+def estimate_training_time(
+    config: str | Path = "config.yaml",
+    model: str | Path = "yolov8n",
+    epochs: int | None = None,
+    imgsz: int | None = None,
+    batch: int | None = None,
+    device: str | int | list | None = "auto",
+    task: str | None = None,
+    warmup_batches: int = 3,
+    verbose: bool = True,
+    **kwargs,
+) -> dict:
+    """How long a training run with these settings will take on this machine, before starting it.
+
+    Trains ``warmup_batches`` + 1 real batches of the real data (the first one, which pays for
+    start-up, is not counted) in a throw-away folder and scales the measured time per batch to
+    the whole run: batches per epoch times epochs, plus validation (a forward pass over the val
+    images, about a third of a training step per image). Returns ``seconds``, ``per_batch``,
+    ``batches_per_epoch``, ``epochs`` and the ``settings``; prints them unless ``verbose=False``.
+    A ``time=`` budget caps the estimate. Early stopping (``patience``) can only make it shorter.
+    """
+    import tempfile
+
+    from ultralytics import YOLO
+
+    from .progress import fmt_seconds, log_to_file
+
+    choice = resolve_model(model, task)
+    task = choice.task
+    dev = pick_device(device)
+    settings, _ = training_settings(dev, epochs, imgsz, batch, **kwargs)
+    n_train = _train_image_count(config, task)
+    if isinstance(settings.get("batch"), int) and settings["batch"] > n_train > 0:
+        settings["batch"] = n_train
+    data = prepare_data(config, task)
+    if dev in ("cpu", "mps"):
+        env.use_all_cores()
+    stamps: list[float] = []
+    sizes: dict = {}
+
+    def on_train_epoch_start(trainer):
+        sizes["batches"] = len(trainer.train_loader)
+        sizes["val_images"] = len(trainer.test_loader.dataset) if trainer.test_loader is not None else 0
+        stamps.append(time.perf_counter())
+
+    def on_train_batch_end(trainer):
+        stamps.append(time.perf_counter())
+        if len(stamps) >= min(warmup_batches + 2, sizes["batches"] + 1):
+            raise _WarmupDone
+
+    yolo = YOLO(choice.source, task=task)
+    yolo.add_callback("on_train_epoch_start", on_train_epoch_start)
+    yolo.add_callback("on_train_batch_end", on_train_batch_end)
+    run_args = {k: v for k, v in settings.items() if k not in ("time", "save_period")}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            with log_to_file(Path(tmp), quiet=True):
+                yolo.train(data=data, project=tmp, name="warmup", exist_ok=True, device=dev, plots=False,
+                           **{**run_args, "epochs": 1})
+        except _WarmupDone:
+            pass
+        finally:
+            trainer = getattr(yolo, "trainer", None)
+            for loader in (getattr(trainer, "train_loader", None), getattr(trainer, "test_loader", None)):
+                if hasattr(loader, "close"):
+                    loader.close()
+    steps = [b - a for a, b in zip(stamps, stamps[1:])]
+    if not steps:
+        raise YoloTrainingError("The warm-up did not train a single batch; check the data and settings.")
+    timed = steps[1:] or steps
+    per_batch = sum(timed) / len(timed)
+    batch_size = settings["batch"] if isinstance(settings.get("batch"), int) and settings["batch"] > 0 else 16
+    per_epoch = per_batch * sizes["batches"] + per_batch / batch_size / 3 * sizes.get("val_images", 0)
+    seconds = per_epoch * settings["epochs"]
+    if settings.get("time"):
+        seconds = min(seconds, float(settings["time"]) * 3600)
+    result = dict(seconds=seconds, per_batch=per_batch, per_epoch=per_epoch, batches_per_epoch=sizes["batches"],
+                  epochs=settings["epochs"], settings=settings)
+    if verbose:
+        shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+        print(f"Estimated training time on this machine: about {fmt_seconds(seconds)} "
+              f"({fmt_seconds(per_epoch)} per epoch, {per_batch:.2f} s per batch of {batch_size}) for {shown}")
+    return result
