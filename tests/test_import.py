@@ -9,7 +9,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 import yolo_training as yt
 from conftest import SHARED, tree_fingerprint

@@ -219,7 +219,6 @@ def test_cli_report_and_split_options(tiny_export, tmp_path, capsys):
 
 
 def test_classification_imagefolder(tmp_path):
-    from test_dataset import photo
 
     folder = tmp_path / "notes"
     for k, (cls, n) in enumerate((("10 euro", 8), ("5 euro", 6))):

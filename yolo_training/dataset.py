@@ -3,6 +3,12 @@
 A Label Studio "YOLO with images" export is a folder with ``images/``, ``labels/``,
 ``classes.txt`` and ``notes.json``. Class ids differ between Label Studio versions (some sort
 the names), so ids are never assumed: they are read from the export.
+
+- :func:`inspect_dataset`: what an export holds and every problem in it (file and line), without
+  changing anything; also reads classification ImageFolders.
+- :func:`import_export`: a Label Studio folder or zip (unpacked safely), Pascal VOC or COCO JSON
+  into that layout; :func:`merge_exports` combines exports by class name; :func:`select_classes`
+  keeps or merges classes with ids renumbered. Folders this module writes carry a marker file.
 """
 
 from __future__ import annotations
@@ -1229,7 +1235,7 @@ def select_classes(
         (out / "labels" / f"{image.stem}.txt").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         n += 1
     _write_names(out, new_names)
-    notes = [f"ids: " + ", ".join(f"{old_names[o]!r} {o} -> {new_names[i]!r} {i}" for o, i in sorted(old_to_new.items()))]
+    notes = ["ids: " + ", ".join(f"{old_names[o]!r} {o} -> {new_names[i]!r} {i}" for o, i in sorted(old_to_new.items()))]
     notes += [f"removed {k} objects of {name!r}" for name, k in removed.items()]
     if drop_empty:
         notes.append(f"left out {empty} images without any kept object")
