@@ -173,3 +173,18 @@ def test_class_names_disagree_shows_both(tmp_path):
         yt.inspect_dataset(export, progress=False)
     (export / "classes.txt").unlink()  # notes.json alone decides the ids: never assumed
     assert yt.read_class_names(export) == ["5 euro", "10 euro"]
+
+
+def test_segmentation_export(tmp_path):
+    export = yt.generate_sample(tmp_path / "seg", n_images=12, seed=3, task="segment")
+    report = yt.inspect_dataset(export, progress=False)
+    assert report.task == "segment" and not report.errors
+    assert sum(report.instances_per_class.values()) > 0
+    label = next(p for p in sorted((export / "labels").glob("*.txt")) if p.read_text().strip())
+    first = label.read_text().splitlines()[0].split()
+    assert len(first) > 5 and (len(first) - 1) % 2 == 0  # a polygon, read as one
+    # a polygon whose points all lie on a line is degenerate, with its line number
+    label.write_text(label.read_text() + "0 0.1 0.1 0.2 0.2 0.3 0.3 0.4 0.4\n")
+    n = len(label.read_text().splitlines())
+    bad = yt.inspect_dataset(export, near_duplicates=False, progress=False)
+    assert [(Path(p.file).name, p.line, p.kind) for p in bad.errors] == [(label.name, n, "degenerate")]
