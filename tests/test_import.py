@@ -42,6 +42,8 @@ def test_label_studio_folder_and_zip(tmp_path):
     with pytest.raises(yt.OutputExistsError):
         yt.import_export(archive, tmp_path / "unzipped", progress=False)
     yt.import_export(archive, tmp_path / "unzipped", overwrite=True, progress=False)
+    nested = yt.import_export(archive, tmp_path / "new" / "deeper" / "export", progress=False)  # parents are created
+    assert nested.images == 3
     (tmp_path / "mine").mkdir(); (tmp_path / "mine" / "thesis.docx").write_text("x")
     with pytest.raises(yt.NotGeneratedError):
         yt.import_export(archive, tmp_path / "mine", overwrite=True, progress=False)

@@ -1082,6 +1082,7 @@ def import_export(
     notes: list[str] = []
     if source.is_file() and source.suffix.lower() == ".zip":
         out = Path(out) if out is not None else source.with_suffix("")
+        out.resolve().parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=out.resolve().parent, prefix=".unzip-") as tmp:
             root = _find_root(safe_extract(source, tmp))
             inner = import_export(root, out, task=task, overwrite=overwrite, progress=progress)
