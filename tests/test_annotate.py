@@ -181,6 +181,9 @@ def test_preannotate_polygons_and_classes(client, tmp_path):
     A.pull_export(project, tmp_path / "pulled")
     _assert_same(_pulled(tmp_path / "pulled"), expected)
 
+    with pytest.raises(yt.LabelStudioError, match=r"labels polygons \(segment\), but the model is a detect model"):
+        A.preannotate(project, YOLO("yolov8n.yaml"))
+
     cls = YOLO("yolov8n-cls.yaml")
     project = A.create_labeling_project("prelabel-cls", list(cls.names.values()), task="classify", client=client)
     A.import_images(project, export / "images")

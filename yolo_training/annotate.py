@@ -840,6 +840,14 @@ def preannotate(
     """
     yolo = _load_model(model)
     names = dict(yolo.names)
+    usable = {"detect": {"detect", "segment"}, "segment": {"segment"}, "classify": {"classify"}}[project.task]
+    if getattr(yolo, "task", project.task) not in usable:
+        what = {"detect": "boxes", "segment": "polygons", "classify": "classes"}[project.task]
+        suffix = {"detect": "", "segment": "-seg", "classify": "-cls"}[project.task]
+        raise LabelStudioError(
+            f"Project {project.title!r} labels {what} ({project.task}), but the model is a {yolo.task} model. "
+            f"Pre-label with a model trained for {project.task} (e.g. from yolo11n{suffix})."
+        )
     wanted = set(project.classes)
     if not wanted & set(names.values()):
         raise LabelStudioError(
