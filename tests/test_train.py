@@ -220,6 +220,16 @@ def test_results_follower_feeds_the_display_from_a_simulated_worker(tiny_run, tm
     assert live.state["eta"] == 0
 
 
+def test_fit_chooses_results_csv_under_ddp(tmp_path):
+    from yolo_training.train import _progress_hooks
+
+    live = pg.LiveProgress(view=None)
+    events, follower = _progress_hooks("callbacks", live, tmp_path, 3)
+    assert follower is None and events[0]["on_fit_epoch_end"] == live.on_fit_epoch_end
+    events, follower = _progress_hooks("results", live, tmp_path, 3)
+    assert events == [] and follower.csv == tmp_path / "results.csv" and follower.progress is live
+
+
 def test_ddp_device_list_is_checked_before_training(tiny_split, tmp_path):
     with pytest.raises(yt.DeviceError, match="not on this machine"):
         yt.train(tiny_split, device=[0, 1], project=tmp_path, **FAST)

@@ -297,10 +297,16 @@ def prepare_data(config: str | Path, task: str = "detect") -> str:
                 "Create one with `yolo-training sample --task classify --out <folder>`."
             )
         return str(folder.resolve())
+    import hashlib
+
     data = load_config(config)
-    target = env.config_dir() / "data" / f"{Path(config).stem}-resolved.yaml"
+    # one file per config path: two configs both named config.yaml (or two processes) never share one
+    key = hashlib.sha1(str(Path(config).resolve()).encode("utf-8")).hexdigest()[:10]
+    target = env.config_dir() / "data" / f"{Path(config).stem}-{key}-resolved.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    os.replace(tmp, target)
     return str(target)
 
 
@@ -538,21 +544,29 @@ def _checkpoint_state(last: Path) -> dict:
     return {"epoch": epoch, "epochs": epochs, "resumable": resumable, "args": args}
 
 
+def _progress_hooks(source: str, live, folder: Path, epochs: int):
+    """The live display's callbacks (one device), or a follower of results.csv (several GPUs, DDP).
+
+    Under DDP Ultralytics re-creates the trainer in worker processes and sends them the
+    callbacks with cloudpickle: they run there, where this kernel's widgets are out of reach,
+    so the display reads the ``results.csv`` that rank 0 writes every epoch instead.
+    """
+    from .progress import ResultsFollower
+
+    if source == "callbacks":
+        return [live.callbacks()], None
+    return [], ResultsFollower(folder / "results.csv", live, epochs)
+
+
 def _fit(yolo, folder: Path, record: dict, train_args: dict, *, device: str, verbose: bool, progress,
          callbacks: dict | None, stop, best_metric: str | None, tensorboard: bool, show_log: bool) -> Run:
     """Run ``yolo.train(**train_args)`` with the package's callbacks, log file, registry and errors."""
-    from .progress import LiveProgress, ResultsFollower, log_to_file, make_view, progress_source
+    from .progress import LiveProgress, log_to_file, make_view, progress_source
 
-    source = progress_source(device)
     control = _Control(folder, stop, best_metric)
     live = LiveProgress(make_view(progress if verbose else False, title=f"Training {folder.name}"), train_args.get("epochs"))
     added = dict(control.callbacks())
-    follower = None
-    if source == "callbacks":
-        events = [live.callbacks()]
-    else:  # DDP: callbacks run in worker processes; follow results.csv here
-        follower = ResultsFollower(folder / "results.csv", live, int(train_args.get("epochs") or 0))
-        events = []
+    events, follower = _progress_hooks(progress_source(device), live, folder, int(train_args.get("epochs") or 0))
     for event, func in added.items():
         yolo.add_callback(event, func)
     for group in events + [callbacks or {}]:
@@ -576,7 +590,9 @@ def _fit(yolo, folder: Path, record: dict, train_args: dict, *, device: str, ver
               f"(or `yolo-training train --resume {folder.name}`).")
         raise
     except Exception as err:
-        _runs.set_status(folder, "failed", error=f"{type(err).__name__}: {err}")
+        # a search pruning a trial (optuna.TrialPruned) ends it on purpose: that is a stop, not a failure
+        status = "stopped" if type(err).__name__ == "TrialPruned" else "failed"
+        _runs.set_status(folder, status, error=f"{type(err).__name__}: {err}")
         if _is_oom(err):
             raise _oom_error(err, train_args, str(record.get("model")), device) from err
         raise
