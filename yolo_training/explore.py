@@ -15,6 +15,18 @@ Results: :func:`study_results` (a DataFrame of trials), :func:`plot_study` (Optu
 plots), :func:`best_trial` (settings, run folder and weights of the best trial) and
 :func:`train_best` (retrain the best settings longer).
 
+Several machines on one study (PostgreSQL; each worker trains on its own CPU or GPU)::
+
+    # on the database server, once
+    sudo -u postgres createuser --pwprompt yolo && sudo -u postgres createdb -O yolo studies
+    # (let it listen on the network: listen_addresses in postgresql.conf, a host line in pg_hba.conf)
+    # on every machine, with the same dataset and config.yaml; start as many as you like
+    yolo-training explore --study euro --storage postgresql://yolo:PASSWORD@SERVER/studies --trials 40
+
+``--trials`` counts the trials of all workers together. Each trial's run folder stays on the
+machine that trained it (:func:`best_trial` says which host). Several workers on one machine
+should share its cores: ``YOLO_TRAINING_THREADS=1`` per worker on a 2-core laptop.
+
 Optional tools that read the same storage: ``optuna-dashboard sqlite:///runs/explore.db``
 (``pip install optuna-dashboard``) shows the study live in a browser.
 """
@@ -384,7 +396,10 @@ def open_storage(storage: str | os.PathLike | None = None):
                 retry = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=1)}
             for attempt in range(5):
                 try:
-                    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=60, grace_period=240, **retry)
+                    storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=60, grace_period=240, **retry)
+                    if url.startswith("sqlite:///"):
+                        _sqlite_wal(storage.engine)
+                    return storage
                 except Exception as err:
                     # Workers starting together on a new database race to create its tables: the loser retries.
                     if attempt == 4 or not any(m in str(err).lower() for m in ("already exists", "duplicate key", "unique constraint", "database is locked")):
@@ -403,6 +418,24 @@ def open_storage(storage: str | os.PathLike | None = None):
             "database name), that the database server is running and reachable from this machine, or leave "
             "storage=None for a SQLite file in the project."
         ) from err
+
+
+def _sqlite_wal(engine) -> None:
+    """Write-ahead log and fewer disk syncs for a SQLite study: each commit costs ~1 ms instead of ~10.
+
+    Safe when a process is killed (only a power cut can lose the last commits), and readers no
+    longer wait for writers, which helps several workers on one machine.
+    """
+    from sqlalchemy import event
+
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(engine, "connect", on_connect)
+    engine.dispose()  # connections opened while creating the tables reconnect with the pragmas
 
 
 def load_study(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = None):
@@ -713,7 +746,7 @@ def explore(
 
     while _counted(the_study) < trials:
         # One trial per call, so the count (shared with other workers) is checked before each.
-        the_study.optimize(objective, n_trials=1, catch=(Exception,), gc_after_trial=True)
+        the_study.optimize(objective, n_trials=1, catch=(Exception,))  # Ultralytics collects garbage after training
     return the_study
 
 
