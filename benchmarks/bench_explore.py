@@ -27,13 +27,15 @@ import yaml
 
 
 def _space(imgsz: int, epochs: int) -> dict:
-    return {"optimizer": "SGD", "lr0": (1e-3, 1e-1, "log"), "momentum": (0.7, 0.95), "fliplr": (0.0, 1.0), "imgsz": imgsz, "epochs": epochs}
+    # workers=0: images load in the training process, so a worker is one busy thread and no more.
+    return {"optimizer": "SGD", "lr0": (1e-3, 1e-1, "log"), "momentum": (0.7, 0.95), "fliplr": (0.0, 1.0), "imgsz": imgsz, "epochs": epochs,
+            "workers": 0}
 
 
 def _space_file(imgsz: int, epochs: int) -> dict:
     return {
         "optimizer": "SGD", "lr0": {"low": 1e-3, "high": 1e-1, "log": True}, "momentum": {"low": 0.7, "high": 0.95},
-        "fliplr": {"low": 0.0, "high": 1.0}, "imgsz": imgsz, "epochs": epochs,
+        "fliplr": {"low": 0.0, "high": 1.0}, "imgsz": imgsz, "epochs": epochs, "workers": 0,
     }
 
 
