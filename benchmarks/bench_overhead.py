@@ -31,6 +31,10 @@ _RUNNER = textwrap.dedent(
     kind, args = sys.argv[1], json.loads(sys.argv[2])
     config, model = args.pop("config"), args.pop("model")
     threads = env.use_all_cores()
+    import torch
+    # The same random initial weights on both sides: a from-scratch model's validation time (NMS over
+    # its random boxes) varies by seconds between initialisations and would swamp the comparison.
+    torch.manual_seed(0)
     if kind == "plain":
         from ultralytics import YOLO
         data = prepare_data(config)
@@ -40,7 +44,6 @@ _RUNNER = textwrap.dedent(
         start = time.perf_counter()
         yt.train(config, model=model + ".yaml", device="cpu", progress="text", **args)
     seconds = time.perf_counter() - start
-    import torch
     print("RESULT " + json.dumps({"seconds": seconds, "threads": torch.get_num_threads()}))
     '''
 )

@@ -72,13 +72,12 @@ def set_status(folder: str | Path, status: str, **fields) -> dict:
 def _pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
+    import psutil  # an Ultralytics dependency; os.kill(pid, 0) would send Ctrl-C on Windows
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    except (PermissionError, OSError):
-        return True  # exists but not ours (or Windows quirks): assume alive
-    return True
 
 
 def effective_status(record: dict) -> str:

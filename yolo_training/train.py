@@ -4,6 +4,14 @@ Ultralytics does the training. This module adds what students trip over: model n
 checked before anything is downloaded, pretrained weights used from the project's ``weights/``
 folder (and a clear sentence when there are none and the model starts from scratch), absolute
 paths everywhere, every CPU core in use, and defaults chosen for a laptop without a GPU.
+
+Runs can be watched (a live display, :mod:`yolo_training.progress`), stopped, listed
+(:mod:`yolo_training.runs`) and taken further in two different ways that the course's text mixes up:
+
+- :func:`resume` finishes an **interrupted** run (Ctrl-C, the panel's Stop, a killed kernel) in
+  its own folder, from its ``last.pt``, with its own settings and epoch count;
+- :func:`continue_training` trains **more** (fine-tuning): a new run that starts from a run's
+  ``best.pt`` or ``last.pt`` with a new number of epochs, optionally more data and frozen layers.
 """
 
 from __future__ import annotations
