@@ -136,6 +136,7 @@ class LiveProgress:
             elapsed=0.0, eta=None, estimate=None, message="preparing", finished=False,
         )
         self._t0 = None
+        self._budget = None  # seconds, when the run has a `time=` budget
         self._epoch_t0 = None
         self._batch_times: list[float] = []
         self._last_batch_t = None
@@ -169,6 +170,8 @@ class LiveProgress:
         s["epoch"] = trainer.start_epoch
         s["first_epoch"] = trainer.start_epoch
         s["batches"] = len(trainer.train_loader)
+        budget = getattr(trainer.args, "time", None)
+        self._budget = float(budget) * 3600 if budget else None  # `time=` ends the run before `epochs`
         s["message"] = (
             f"resumed at epoch {trainer.start_epoch + 1}" if trainer.start_epoch else "training"
         )
@@ -192,6 +195,8 @@ class LiveProgress:
                 per_batch = sum(times) / len(times)
                 remaining_epochs = s["epochs"] - s.get("first_epoch", 0)
                 s["estimate"] = per_batch * s["batches"] * remaining_epochs * 1.15  # + ~15% for validation
+                if self._budget:
+                    s["estimate"] = min(s["estimate"], self._budget)
                 s["eta"] = s["estimate"] - (now - self._t0)
         self._last_batch_t = now
         tloss = getattr(trainer, "tloss", None)

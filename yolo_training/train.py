@@ -716,7 +716,7 @@ def train(
     if verbose:
         print(choice.note)
         where = f"CPU with {threads} threads" if dev == "cpu" else dev
-        shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in settings.items())
         print(f"Training {folder.name} on {where}: {shown}")
         for note in notes:
             print(note)
@@ -928,7 +928,7 @@ def estimate_training_time(
     result = dict(seconds=seconds, per_batch=per_batch, per_epoch=per_epoch, batches_per_epoch=sizes["batches"],
                   epochs=settings["epochs"], settings=settings)
     if verbose:
-        shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in settings.items())
         print(f"Estimated training time on this machine: about {fmt_seconds(seconds)} "
               f"({fmt_seconds(per_epoch)} per epoch, {per_batch:.2f} s per batch of {batch_size}) for {shown}")
     return result
