@@ -18,7 +18,7 @@ import yaml
 
 from . import env
 from ._errors import ModelNameError, OutputExistsError, SourceError, YoloTrainingError
-from .train import Run
+from .train import Run, pick_device
 
 #: Detections table columns. Boxes are pixels of the original image; classification has no box.
 COLUMNS = ["source", "frame", "class_id", "class", "confidence", "x1", "y1", "x2", "y2"]
@@ -288,8 +288,10 @@ def predict(
         else:
             capture.release()
     yolo = load_model(model)
-    env.use_all_cores()
-    options = dict(conf=conf, device="cpu", verbose=False, **({"imgsz": imgsz} if imgsz else {}))
+    device = pick_device("auto")
+    if device in ("cpu", "mps"):
+        env.use_all_cores()
+    options = dict(conf=conf, device=device, verbose=False, **({"imgsz": imgsz} if imgsz else {}))
     if kind == "images":
         result = _predict_images(yolo, what, options, out, save, max_frames)
     else:

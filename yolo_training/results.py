@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from ._errors import ResultsError, YoloTrainingError
-from .train import Run
+from .train import Run, pick_device
 
 # ---------------------------------------------------------------------------------------------
 # Ultralytics' plots, with what to look for
@@ -639,7 +639,7 @@ def validate(
     with tempfile.TemporaryDirectory() as tmp:
         metrics = model.val(
             data=data_yaml, split=split, imgsz=imgsz or args.get("imgsz", 640), batch=16,
-            device="cpu", project=tmp, name="val", plots=True, verbose=verbose,  # plots=True fills the confusion matrix
+            device=pick_device("auto"), project=tmp, name="val", plots=True, verbose=verbose,  # plots=True fills the confusion matrix
         )
     if not hasattr(metrics, "box"):
         raise ResultsError(f"validate() reads detection and segmentation runs; {folder} is a {args.get('task')} run.")
@@ -774,7 +774,7 @@ def plot_predictions(
             raise ResultsError(f"{image} cannot be read as an image.")
         picture = cv2.cvtColor(picture, cv2.COLOR_BGR2RGB)
         height, width = picture.shape[:2]
-        result = model.predict(str(image), conf=conf, device="cpu", verbose=False)[0]
+        result = model.predict(str(image), conf=conf, device=pick_device("auto"), verbose=False)[0]
         predicted = []
         if result.boxes is not None:
             for c, p, box in zip(result.boxes.cls.tolist(), result.boxes.conf.tolist(), result.boxes.xyxy.tolist()):
