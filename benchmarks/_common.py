@@ -43,22 +43,27 @@ _RUNNER = textwrap.dedent(
 )
 
 
+def run_script(source: str, *argv: str) -> dict:
+    """Run ``source`` in a fresh Python process (without the fast profile); return its ``RESULT {json}`` line."""
+    env = {k: v for k, v in os.environ.items() if k != "YOLO_TRAINING_PROFILE"}
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(source)
+    try:
+        proc = subprocess.run([sys.executable, f.name, *argv], capture_output=True, text=True, env=env)
+    finally:
+        os.unlink(f.name)
+    if proc.returncode:
+        raise RuntimeError(f"{argv[0] if argv else 'script'} run failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
+
+
 def run_training(kind: str, **args) -> dict:
     """Train in a fresh process (``kind`` is "plain" or "package"); returns seconds and threads."""
     args.setdefault("config", str(ROOT / "config.yaml"))
     if kind == "package":
         args["config_path"] = args["config"]
-    env = {k: v for k, v in os.environ.items() if k != "YOLO_TRAINING_PROFILE"}
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(_RUNNER)
-    try:
-        proc = subprocess.run([sys.executable, f.name, kind, json.dumps(args)], capture_output=True, text=True, env=env)
-    finally:
-        os.unlink(f.name)
-    if proc.returncode:
-        raise RuntimeError(f"{kind} run failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return run_script(_RUNNER, kind, json.dumps(args))
 
 
 def median(values):

@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import textwrap
 
-from _common import ROOT, median
+from _common import ROOT, median, run_script
 
 # Both sides: the package's offline environment and every core (env.use_all_cores), the same
 # arguments; only the wrapper differs. The clock starts right before the training call.
@@ -50,17 +49,7 @@ _RUNNER = textwrap.dedent(
 
 
 def run(kind: str, **args) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "YOLO_TRAINING_PROFILE"}
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(_RUNNER)
-    try:
-        proc = subprocess.run([sys.executable, f.name, kind, json.dumps(args)], capture_output=True, text=True, env=env)
-    finally:
-        os.unlink(f.name)
-    if proc.returncode:
-        raise RuntimeError(f"{kind} run failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return run_script(_RUNNER, kind, json.dumps(args))
 
 
 def main() -> None:
