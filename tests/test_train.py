@@ -175,6 +175,21 @@ def test_progress_numbers_eta_and_early_stop_correction():
     assert s["eta"] == 0 and "stopped early at epoch 3/10" in s["message"] and "patience" in s["message"]
 
 
+def test_time_budget_caps_the_first_estimate():
+    live = pg.LiveProgress(view=None)
+    loader = [0] * 4
+    budget_hours = 0.5 / 3600  # half a second
+    trainer = types.SimpleNamespace(epochs=100, start_epoch=0, epoch=0, train_loader=loader, tloss=None,
+                                    args=types.SimpleNamespace(time=budget_hours))
+    live.on_train_start(trainer)
+    live.on_train_epoch_start(trainer)
+    for _ in loader:
+        time.sleep(0.01)
+        live.on_train_batch_end(trainer)
+    # 100 epochs of 4 batches at 10 ms would be about 4 s; the run ends at its budget instead
+    assert live.state["estimate"] == pytest.approx(0.5)
+
+
 def test_widget_view_updates_in_place():
     view = pg.WidgetView("t")
     state = dict(epoch=1, epochs=3, batch=2, batches=4, losses={"box_loss": 1.5}, metrics={"mAP50": 0.25},

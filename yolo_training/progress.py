@@ -170,7 +170,7 @@ class LiveProgress:
         s["epoch"] = trainer.start_epoch
         s["first_epoch"] = trainer.start_epoch
         s["batches"] = len(trainer.train_loader)
-        budget = getattr(trainer.args, "time", None)
+        budget = getattr(getattr(trainer, "args", None), "time", None)
         self._budget = float(budget) * 3600 if budget else None  # `time=` ends the run before `epochs`
         s["message"] = (
             f"resumed at epoch {trainer.start_epoch + 1}" if trainer.start_epoch else "training"
