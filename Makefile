@@ -25,7 +25,7 @@ test: $(STAMP)
 
 ## site: the course's website in site/ (runs every notebook in the fast profile), checked strictly
 site: $(STAMP) docs/javascripts/mermaid.min.js
-	YOLO_TRAINING_PROFILE=fast NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+	YOLO_TRAINING_PROFILE=fast YOLO_TRAINING_NO_LABEL_STUDIO=1 NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 # mermaid draws the course's diagrams: 3.5 MB, too big to commit, so fetched once from the npm registry.
 MERMAID_VERSION := 11.17.2
