@@ -43,9 +43,9 @@ _RUNNER = textwrap.dedent(
 )
 
 
-def run_script(source: str, *argv: str) -> dict:
+def run_script(source: str, *argv: str, extra_env: dict | None = None) -> dict:
     """Run ``source`` in a fresh Python process (without the fast profile); return its ``RESULT {json}`` line."""
-    env = {k: v for k, v in os.environ.items() if k != "YOLO_TRAINING_PROFILE"}
+    env = {k: v for k, v in os.environ.items() if k != "YOLO_TRAINING_PROFILE"} | (extra_env or {})
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(source)
     try:

@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import textwrap
 from pathlib import Path
 
-from _common import ROOT, median
+from _common import ROOT, median, run_script
 
 _RUNNER = textwrap.dedent(
     '''
@@ -53,20 +51,8 @@ _RUNNER = textwrap.dedent(
 
 
 def measure(kind: str, model: str, imgsz: int, images: list[str], passive: bool = False) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "YOLO_TRAINING_PROFILE"}
-    if passive:  # OpenMP threads sleep instead of spinning while they wait: matters on a busy machine
-        env["OMP_WAIT_POLICY"] = "PASSIVE"
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(_RUNNER)
-    try:
-        proc = subprocess.run([sys.executable, f.name, kind, model, str(imgsz), json.dumps(images)],
-                              capture_output=True, text=True, env=env)
-    finally:
-        os.unlink(f.name)
-    if proc.returncode:
-        raise RuntimeError(f"{kind} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    # OMP_WAIT_POLICY=PASSIVE: OpenMP threads sleep instead of spinning while they wait (matters on a busy machine)
+    return run_script(_RUNNER, kind, model, str(imgsz), json.dumps(images), extra_env={"OMP_WAIT_POLICY": "PASSIVE"} if passive else None)
 
 
 def sample_model(folder: Path) -> str:

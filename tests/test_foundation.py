@@ -77,7 +77,7 @@ def test_split_never_replaces_a_folder_it_did_not_write(tiny_export, tmp_path):
     own = tmp_path / "images"
     own.mkdir()
     (own / "holiday.jpg").write_bytes(b"my photo")
-    with pytest.raises(yt.NotGeneratedError, match="not written by yolo-training"):
+    with pytest.raises(yt.NotGeneratedError, match="did not write"):
         yt.split_dataset(tiny_export, tmp_path, config=None, overwrite=True)
     assert (own / "holiday.jpg").read_bytes() == b"my photo"
     shutil.rmtree(own)

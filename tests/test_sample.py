@@ -91,11 +91,13 @@ def test_regenerating_refuses_a_folder_it_did_not_write(tmp_path):
     mine = tmp_path / "students_export"
     mine.mkdir()
     (mine / "my_label.txt").write_text("0 0.5 0.5 0.1 0.1\n")
-    with pytest.raises(yt.NotGeneratedError, match="did not generate"):
-        yt.generate_sample(mine, n_images=2, overwrite=True)
+    for overwrite in (True, False):  # never replaced, and never an invitation to pass overwrite=True
+        with pytest.raises(yt.NotGeneratedError, match="did not write"):
+            yt.generate_sample(mine, n_images=2, overwrite=overwrite)
+    assert [p.name for p in mine.iterdir()] == ["my_label.txt"]
     assert (mine / "my_label.txt").read_text() == "0 0.5 0.5 0.1 0.1\n"
-    with pytest.raises(yt.OutputExistsError, match="overwrite=True"):
-        yt.generate_sample(mine, n_images=2)
     done = yt.generate_sample(tmp_path / "again", n_images=2)
+    with pytest.raises(yt.OutputExistsError, match="overwrite=True"):
+        yt.generate_sample(done, n_images=3)
     yt.generate_sample(done, n_images=3, overwrite=True)
     assert len(list((done / "images").iterdir())) == 3

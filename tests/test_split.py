@@ -142,7 +142,7 @@ def test_marker_and_overwrite_safety(tiny_export, tmp_path):
     (out / "labels" / SPLIT_MARKER).unlink()
     (out / "labels" / "mine.txt").write_text("my notes")
     images_before = tree_fingerprint(out / "images")
-    with pytest.raises(yt.NotGeneratedError, match="not written by yolo-training"):
+    with pytest.raises(yt.NotGeneratedError, match="did not write"):
         split(tiny_export, out, overwrite=True)
     assert (out / "labels" / "mine.txt").read_text() == "my notes"
     assert tree_fingerprint(out / "images") == images_before

@@ -19,7 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ._errors import DatasetError, DeviceError, NotGeneratedError, OutputExistsError
+from ._errors import DatasetError, DeviceError
+from ._folders import replace_output
 from .dataset import IMAGE_SUFFIXES
 
 #: Marks folders written by this module; only those are ever replaced.
@@ -49,27 +50,11 @@ class Acquired:
 
 
 def _prepare_out(out: str | Path, overwrite: bool, what: str) -> Path:
-    out = Path(out).expanduser().resolve()
-    if out.exists() and not out.is_dir():
-        raise NotGeneratedError(f"{out} is a file, not a folder. Choose another output folder (out=...).")
-    if out.exists() and any(out.iterdir()):
-        if not (out / ACQUIRE_MARKER).is_file():
-            raise NotGeneratedError(
-                f"{out} already holds files that yolo-training did not write (no {ACQUIRE_MARKER} file), "
-                "so nothing is written there. Choose an empty or new folder (out=...)."
-            )
-        if not overwrite:
-            raise OutputExistsError(
-                f"{out} holds images from an earlier run. Pass overwrite=True to replace them, or choose another folder."
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / ACQUIRE_MARKER).write_text(
+    return replace_output(
+        Path(out).expanduser().resolve(), ACQUIRE_MARKER, overwrite, "images from an earlier run",
         f"Written by yolo-training ({what}). Replaced when the step runs again with overwrite=True; "
-        "delete this file to protect the folder.\n",
-        encoding="utf-8",
+        "delete this file to protect the folder.",
     )
-    return out
 
 
 def _write(path: Path, frame: np.ndarray, quality: int = 95) -> None:

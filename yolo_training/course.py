@@ -7,10 +7,10 @@ like fastbook's ``clean/`` folder; the instructor version is the one in ``notebo
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from ._errors import NotGeneratedError, OutputExistsError, YoloTrainingError
+from ._errors import YoloTrainingError
+from ._folders import replace_output
 
 #: The tag of a cell that holds a solution (Jupyter: View > Cell toolbar > Tags, or the property inspector).
 SOLUTION_TAG = "solution"
@@ -71,19 +71,9 @@ def student_version(out: str | Path, source: str | Path | None = None, overwrite
     out = Path(out).expanduser().resolve()
     if out == source.resolve():
         raise YoloTrainingError(f"The student version cannot replace the instructor's notebooks in {out}; choose another folder.")
-    if out.exists() and any(out.iterdir()):
-        if not (out / COURSE_MARKER).is_file():
-            raise NotGeneratedError(
-                f"{out} holds files that yolo-training did not write (no {COURSE_MARKER} file), so it is left alone. "
-                "Choose a new folder."
-            )
-        if not overwrite:
-            raise OutputExistsError(f"{out} holds an earlier student version. Pass overwrite=True (CLI: --overwrite) to replace it.")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / COURSE_MARKER).write_text(
-        f"The students' version of {source.resolve()}, written by `yolo-training course --student`; replaced when made again.\n",
-        encoding="utf-8",
+    replace_output(
+        out, COURSE_MARKER, overwrite, "an earlier student version",
+        f"The students' version of {source.resolve()}, written by `yolo-training course --student`; replaced when made again.",
     )
     written = []
     for path in notebooks:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import DatasetError, NotGeneratedError, OutputExistsError
+from ._errors import DatasetError
+from ._folders import replace_output
 
 #: File endings Ultralytics reads as images (compared in lower case).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".dng", ".mpo", ".pfm", ".heic")
@@ -906,17 +907,10 @@ def _find_root(folder: Path) -> Path:
 
 
 def _new_export(out: Path, overwrite: bool) -> None:
-    if out.exists() and any(out.iterdir()):
-        if not (out / EXPORT_MARKER).is_file():
-            raise NotGeneratedError(
-                f"{out} exists and was not written by yolo-training (no {EXPORT_MARKER} file), so it is left alone. Choose another out=."
-            )
-        if not overwrite:
-            raise OutputExistsError(f"{out} holds an earlier import. Pass overwrite=True to replace it.")
-        shutil.rmtree(out)
-    (out / "images").mkdir(parents=True)
+    replace_output(out, EXPORT_MARKER, overwrite, "an earlier import",
+                   "Written by yolo-training; replaced when made again with overwrite=True.")
+    (out / "images").mkdir()
     (out / "labels").mkdir()
-    (out / EXPORT_MARKER).write_text("Written by yolo-training; replaced when made again with overwrite=True.\n", encoding="utf-8")
 
 
 def _write_names(out: Path, names: list[str]) -> None:

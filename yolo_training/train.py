@@ -31,7 +31,7 @@ import yaml
 
 from . import env
 from . import runs as _runs
-from ._errors import ConfigError, DeviceError, ModelNameError, OutputExistsError, YoloTrainingError
+from ._errors import ConfigError, DeviceError, ModelNameError, YoloTrainingError
 from .split import load_config
 
 FAMILIES = ("yolov8", "yolo11", "yolo26")
