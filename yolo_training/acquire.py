@@ -21,7 +21,7 @@ import numpy as np
 
 from ._errors import DatasetError, DeviceError
 from ._folders import replace_output
-from .dataset import IMAGE_SUFFIXES
+from ._common import COMMON_IMAGE_SUFFIXES, is_image, open_camera
 
 #: Marks folders written by this module; only those are ever replaced.
 ACQUIRE_MARKER = ".yolo-training-acquire"
@@ -29,7 +29,6 @@ ACQUIRE_MARKER = ".yolo-training-acquire"
 SET_ASIDE = "_set_aside"
 SET_ASIDE_REPORT = "report.csv"
 #: Video file endings OpenCV usually reads (its FFmpeg build decides in the end).
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm", ".wmv", ".mpg", ".mpeg")
 
 
 @dataclass
@@ -187,25 +186,6 @@ def make_demo_video(
 # Webcam
 
 
-def open_camera(camera: int | str = 0) -> cv2.VideoCapture | None:
-    """Open a camera by number (0 is the built-in one); None when there is none."""
-    logging = getattr(cv2, "utils", None) and getattr(cv2.utils, "logging", None)
-    level = logging.getLogLevel() if logging else None
-    if logging:  # OpenCV prints several lines of C++ warnings for a missing camera: we say it in one
-        logging.setLogLevel(logging.LOG_LEVEL_SILENT)
-    try:
-        cap = cv2.VideoCapture(camera)
-    finally:
-        if logging:
-            logging.setLogLevel(level)
-    if cap.isOpened():
-        ok, _ = cap.read()
-        if ok:
-            return cap
-    cap.release()
-    return None
-
-
 def capture_webcam(
     out: str | Path,
     every: int = 10,
@@ -275,10 +255,10 @@ def import_photos(source: str | Path, out: str | Path, recursive: bool = True, o
         p for p in source.glob(pattern)
         if p.is_file() and out_resolved not in p.parents and SET_ASIDE not in p.relative_to(source).parts
     )
-    images = [p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES]
-    skipped = [p for p in candidates if p.suffix.lower() not in IMAGE_SUFFIXES and not p.name.startswith(".")]
+    images = [p for p in candidates if is_image(p)]
+    skipped = [p for p in candidates if not is_image(p) and not p.name.startswith(".")]
     if not images:
-        raise DatasetError(f"{source} holds no photos ({', '.join(IMAGE_SUFFIXES[:5])}, ...).")
+        raise DatasetError(f"{source} holds no photos ({', '.join(COMMON_IMAGE_SUFFIXES)}, ...).")
     out = _prepare_out(out, overwrite, f"import_photos from {source}")
     files: list[Path] = []
     for image in images:
@@ -400,7 +380,7 @@ def clean_images(folder: str | Path) -> CleaningReport:
         raise DatasetError(f"There is no folder {folder} to clean.")
     aside = folder / SET_ASIDE
     images = sorted(
-        (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: (len(p.name), p.name.lower())
+        (p for p in folder.iterdir() if p.is_file() and is_image(p)), key=lambda p: (len(p.name), p.name.lower())
     )  # shortest name first: of "IMG_1.jpg" and "IMG_1 (copy).jpg" the original stays
     kept: list[Path] = []
     moved: list[SetAside] = []

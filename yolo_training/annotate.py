@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import DatasetError, LabelStudioError
-from .dataset import IMAGE_SUFFIXES, list_images, read_class_names
+from ._common import COMMON_IMAGE_SUFFIXES, is_image, list_images, pid_alive, safe_extract
+from .dataset import read_class_names
 from .env import project_root
 
 #: The Label Studio version installed and tested (1.23.2 exports names sorted: "10 euro" is id 0).
@@ -138,35 +139,16 @@ def _credentials(home: str | Path | None = None) -> dict:
     return creds
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if os.name == "nt":
-        out = subprocess.run(["tasklist", "/FI", f"PID eq {pid}"], capture_output=True, text=True).stdout
-        return str(pid) in out
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of this process counts as dead
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        return waited == 0
-    except ChildProcessError:
-        return True
-
-
 def _our_server(pid: int) -> bool:
     """True when ``pid`` is alive and is a Label Studio (a stale state file never leads to killing another program)."""
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         return False
     try:
         import psutil  # an Ultralytics dependency
 
         return any("label-studio" in part or "label_studio" in part for part in psutil.Process(pid).cmdline())
     except Exception:  # noqa: BLE001  (no psutil, access denied, gone meanwhile: trust the pid check)
-        return _pid_alive(pid)
+        return pid_alive(pid)
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -315,9 +297,9 @@ def stop_label_studio(timeout: float = 20, quiet: bool = False, home: str | Path
         except (ProcessLookupError, PermissionError):
             pass
         deadline = time.monotonic() + timeout
-        while _pid_alive(info.pid) and time.monotonic() < deadline:
+        while pid_alive(info.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _pid_alive(info.pid):
+        if pid_alive(info.pid):
             try:
                 os.killpg(info.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -521,7 +503,7 @@ def import_images(project: LabelingProject, folder: str | Path, batch: int = 50)
         raise DatasetError(f"{folder.resolve()} is not a folder of images; pass the folder the photos were saved in.")
     images = list_images(folder)
     if not images:
-        raise DatasetError(f"{folder.resolve()} holds no images ({', '.join(IMAGE_SUFFIXES[:5])}, ...).")
+        raise DatasetError(f"{folder.resolve()} holds no images ({', '.join(COMMON_IMAGE_SUFFIXES)}, ...).")
     existing = {_original_name(t.get("data", {}).get("image", "")) for t in project.client.tasks(project.id)}
     todo = [p for p in images if p.name not in existing]
     for start in range(0, len(todo), batch):
@@ -539,47 +521,6 @@ def import_images(project: LabelingProject, folder: str | Path, batch: int = 50)
 # --------------------------------------------------------------------------- pulling the export
 
 
-def safe_extract(archive: str | Path, out: str | Path, max_bytes: int = MAX_EXPORT_BYTES, max_files: int = 1_000_000) -> list[Path]:
-    """Unpack a zip into ``out``, refusing absolute paths, ``..``, links and more than ``max_bytes``."""
-    archive, out = Path(archive), Path(out)
-    written, total = [], 0
-    try:
-        zf = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile as err:
-        raise DatasetError(f"{archive} is not a zip file ({err}). Download the export again.") from err
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > max_files:
-            raise DatasetError(f"{archive} holds {len(infos)} entries, more than {max_files}: refused.")
-        for info in infos:
-            name = info.filename.replace("\\", "/")
-            parts = [p for p in name.split("/") if p not in ("", ".")]
-            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-                raise DatasetError(f"{archive}: entry {info.filename!r} points outside the folder; refused, nothing unpacked is used.")
-            mode = (info.external_attr >> 16) & 0o170000
-            if mode in (0o120000, 0o020000, 0o060000, 0o010000, 0o140000):  # link, device, fifo, socket
-                raise DatasetError(f"{archive}: entry {info.filename!r} is a link or special file; refused.")
-            total += info.file_size
-            if total > max_bytes:
-                raise DatasetError(f"{archive} unpacks to more than {max_bytes / 2**30:.1f} GiB; refused.")
-        for info in infos:
-            parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".")]
-            target = out.joinpath(*parts) if parts else out
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            size = 0
-            with zf.open(info) as src, open(target, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    size += len(chunk)
-                    if size > info.file_size:  # the header lied about the size
-                        raise DatasetError(f"{archive}: entry {info.filename!r} is larger than it says; refused.")
-                    dst.write(chunk)
-            written.append(target)
-    return written
-
-
 def _fingerprint(export: Path) -> dict[str, str]:
     """What a pull wrote: label and class files by content hash, images by size."""
     import hashlib
@@ -589,7 +530,7 @@ def _fingerprint(export: Path) -> dict[str, str]:
         if not p.is_file() or p.name == PULL_MARKER:
             continue
         rel = p.relative_to(export).as_posix()
-        if p.suffix.lower() in IMAGE_SUFFIXES:
+        if is_image(p):
             prints[rel] = f"size:{p.stat().st_size}"
         else:
             prints[rel] = hashlib.sha256(p.read_bytes()).hexdigest()

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ._common import COMMON_IMAGE_SUFFIXES, is_image, link_or_copy, list_images, progress_bar, safe_extract
 from ._errors import DatasetError
 from ._folders import replace_output
 
 #: File endings Ultralytics reads as images (compared in lower case).
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".dng", ".mpo", ".pfm", ".heic")
 
 
 def _names_from_notes(path: Path) -> list[str]:
@@ -84,14 +82,6 @@ def read_class_names(export: str | Path) -> list[str]:
     return from_notes if from_notes is not None else from_txt
 
 
-def list_images(folder: str | Path) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name (case-insensitive endings)."""
-    folder = Path(folder)
-    with os.scandir(folder) as entries:  # scandir: no extra stat per file; sort names, not Paths (slow)
-        names = sorted(e.name for e in entries if os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES and e.is_file())
-    return [folder / n for n in names]
-
-
 def find_export(path: str | Path) -> Path:
     """Check that ``path`` is an export folder with images and return it."""
     path = Path(path)
@@ -105,8 +95,8 @@ def find_export(path: str | Path) -> Path:
             f"{path} has no images/ folder. A Label Studio 'YOLO with images' export holds images/, labels/, "
             "classes.txt and notes.json; point to the folder that contains them."
         )
-    if not any(os.path.splitext(n)[1].lower() in IMAGE_SUFFIXES for n in os.listdir(path / "images")):
-        raise DatasetError(f"{path / 'images'} holds no images ({', '.join(IMAGE_SUFFIXES[:5])}, ...): the export is empty.")
+    if not any(is_image(n) for n in os.listdir(path / "images")):
+        raise DatasetError(f"{path / 'images'} holds no images ({', '.join(COMMON_IMAGE_SUFFIXES)}, ...): the export is empty.")
     return path
 
 
@@ -460,14 +450,6 @@ def near_duplicate_groups(
     return sorted(g for g in groups.values() if len(g) > 1)
 
 
-def _progress(iterable, total: int, desc: str, enabled: bool):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm  # a widget in Jupyter, a text bar in a terminal
-
-    return tqdm(iterable, total=total, desc=desc, unit="img", leave=False)
-
-
 def _workers(workers: int | None) -> int:
     return max(1, workers or os.cpu_count() or 1)
 
@@ -645,7 +627,7 @@ def inspect_dataset(
     # one thread: these checks are short Python steps holding the GIL, where more threads only
     # add contention (measured in benchmarks/bench_dataset.py); it overlaps file reads with the loop
     with ThreadPoolExecutor(1) as pool:
-        for image, facts, parsed in _progress(_imap(pool, one, images), len(images), "Checking images", progress):
+        for image, facts, parsed in progress_bar(_imap(pool, one, images), len(images), "Checking images", progress):
             own = _name_problems(image) + facts["problems"] + parsed.problems
             if parsed.label is None:
                 own.append(
@@ -703,9 +685,8 @@ def _find_duplicates(df, root: Path, problems: list, near_duplicates: bool, thre
     if near_duplicates and len(df):
         readable = df[df["width"] > 0]["image"].tolist()
         with ThreadPoolExecutor(n_workers) as pool:  # OpenCV releases the GIL: every core hashes
-            hashes = dict(
-                zip(readable, _progress(_imap(pool, dhash, [root / n for n in readable]), len(readable), "Hashing for near-duplicates", progress))
-            )
+            hashed = progress_bar(_imap(pool, dhash, [root / n for n in readable]), len(readable), "Hashing for near-duplicates", progress)
+            hashes = {name: value for name, value in zip(readable, list(hashed))}  # list(): the bar sees its last item
         df["hash"] = [hashes.get(n) for n in df["image"]]
         exact = {n for g in duplicates for n in g}
         near = [g for g in near_duplicate_groups(hashes, threshold) if not set(g) <= exact]
@@ -746,7 +727,7 @@ def _inspect_classify(path: Path, found, near_duplicates: bool, threshold: int, 
     rows = []
     with ThreadPoolExecutor(1) as pool:
         results = _imap(pool, lambda item: (item, _inspect_image(path / item[0])), found)
-        for (rel, cls, _), facts in _progress(results, len(found), "Checking images", progress):
+        for (rel, cls, _), facts in progress_bar(results, len(found), "Checking images", progress):
             own = _name_problems(path / rel) + facts["problems"]
             problems += own
             rows.append(dict(image=rel, label=None, has_label=True, n_objects=1, classes=[ids[cls]], width=facts["width"], height=facts["height"],
@@ -791,10 +772,6 @@ def _advice(report: DatasetReport) -> list[str]:
 
 #: Marks an export folder this package wrote (import, merge, class subset); only those are replaced.
 EXPORT_MARKER = ".yolo-training-export"
-#: Limits for unpacking a zip: total size and number of entries (a zip bomb stops here).
-MAX_UNZIPPED_BYTES = 20 * 2**30
-MAX_ZIP_ENTRIES = 200_000
-MAX_RATIO = 200  # uncompressed / compressed size of one entry; photos compress little
 
 
 @dataclass
@@ -827,53 +804,6 @@ class ImportResult:
         from html import escape
 
         return f"<pre>{escape(self.summary())}</pre>"
-
-
-def safe_extract(archive: str | Path, dest: str | Path, max_bytes: int = MAX_UNZIPPED_BYTES, max_entries: int = MAX_ZIP_ENTRIES) -> Path:
-    """Unpack a zip into ``dest``, refusing entries that would land outside it (``..``, absolute
-    paths, drive letters), links, and archives beyond ``max_bytes`` / ``max_entries`` or with an
-    implausible compression ratio. Sizes are counted while writing, not trusted from the header."""
-    import stat
-    import zipfile
-
-    archive, dest = Path(archive), Path(dest)
-    try:
-        zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as err:
-        raise DatasetError(f"{archive} is not a readable zip file ({err}). Download the export again.") from err
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > max_entries:
-            raise DatasetError(f"{archive} holds {len(infos)} entries, more than the {max_entries} allowed; it is not an annotation export.")
-        root = dest.resolve()
-        plan = []
-        for info in infos:
-            name = info.filename.replace("\\", "/")
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise DatasetError(f"{archive}: entry {info.filename!r} is a symbolic link; refusing to unpack it (it could point anywhere).")
-            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in name.split("/"):
-                raise DatasetError(f"{archive}: entry {info.filename!r} would be written outside {dest}; refusing to unpack this zip.")
-            target = (root / name).resolve()
-            if target != root and root not in target.parents:
-                raise DatasetError(f"{archive}: entry {info.filename!r} would be written outside {dest}; refusing to unpack this zip.")
-            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 2**20:
-                raise DatasetError(f"{archive}: entry {info.filename!r} expands {info.file_size // info.compress_size}x; refusing what looks like a zip bomb.")
-            plan.append((info, target))
-        dest.mkdir(parents=True, exist_ok=True)
-        written = 0
-        for info, target in plan:
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise DatasetError(f"{archive} unpacks to more than {max_bytes / 2**30:.1f} GiB; refusing what looks like a zip bomb.")
-                    dst.write(chunk)
-    return dest
 
 
 def _is_yolo_export(folder: Path) -> bool:
@@ -919,13 +849,6 @@ def _write_names(out: Path, names: list[str]) -> None:
     (out / "notes.json").write_text(json.dumps(notes, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
-def _link(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
 def _fmt(values) -> str:
     return " ".join(f"{v:.6f}" for v in values)
 
@@ -938,7 +861,7 @@ def _convert_voc(src: Path, out: Path, progress: bool) -> tuple[list[str], int, 
     names_seen: set[str] = set()
     xmls = sorted((src / "Annotations").glob("*.xml"))
     images = {p.stem: p for p in list_images(src / "JPEGImages")}
-    for xml in _progress(xmls, len(xmls), "Reading VOC", progress):
+    for xml in progress_bar(xmls, len(xmls), "Reading VOC", progress):
         try:
             root = ET.parse(xml).getroot()
         except ET.ParseError as err:
@@ -975,7 +898,7 @@ def _convert_voc(src: Path, out: Path, progress: bool) -> tuple[list[str], int, 
     names = sorted(names_seen)  # VOC has no ids: sorted names, stated in classes.txt
     ids = {n: i for i, n in enumerate(names)}
     for image, objects in parsed:
-        _link(image, out / "images" / image.name)
+        link_or_copy(image, out / "images" / image.name)
         (out / "labels" / f"{image.stem}.txt").write_text("".join(f"{ids[n]} {_fmt(b)}\n" for n, b in objects), encoding="utf-8")
     converted = {image.stem: image.name for image, _ in parsed}
     sets = src / "ImageSets" / "Main"
@@ -1013,7 +936,7 @@ def _convert_coco(json_path: Path, out: Path, task: str, progress: bool) -> tupl
     base = json_path.parent
     roots = [base, base / "images", base.parent / "images", base.parent]
     count = 0
-    for im in _progress(coco_images, len(coco_images), "Converting COCO", progress):
+    for im in progress_bar(coco_images, len(coco_images), "Converting COCO", progress):
         rel = str(im.get("file_name", "")).replace("\\", "/")
         src = next((r / rel for r in roots if (r / rel).is_file()), None) or next((r / Path(rel).name for r in roots if (r / Path(rel).name).is_file()), None)
         if src is None:
@@ -1047,7 +970,7 @@ def _convert_coco(json_path: Path, out: Path, task: str, progress: bool) -> tupl
         if (out / "images" / name).exists():
             notes.append(f"{json_path}: two images named {name}; kept the first.")
             continue
-        _link(src, out / "images" / name)
+        link_or_copy(src, out / "images" / name)
         (out / "labels" / f"{Path(name).stem}.txt").write_text("".join(lines), encoding="utf-8")
         count += 1
     return names, count, notes
@@ -1090,10 +1013,10 @@ def import_export(
         out = Path(out)
         _new_export(out, overwrite)
         for image in list_images(source / "images"):
-            _link(image, out / "images" / image.name)
+            link_or_copy(image, out / "images" / image.name)
         if (source / "labels").is_dir():
             for label in sorted((source / "labels").glob("*.txt")):
-                _link(label, out / "labels" / label.name)
+                link_or_copy(label, out / "labels" / label.name)
         _write_names(out, names)
         return ImportResult(out, names, "YOLO export", len(list_images(out / "images")), notes)
     if _is_voc(source):
@@ -1165,7 +1088,7 @@ def merge_exports(exports: list[str | Path], out: str | Path, overwrite: bool = 
                 name = f"{Path(name).stem}-export{k}{image.suffix}"
                 notes.append(f"{image}: another export has an image with this name; saved as {name}")
             used.add(Path(name).stem.lower())
-            _link(image, out / "images" / name)
+            link_or_copy(image, out / "images" / name)
             label = export / "labels" / f"{image.stem}.txt"
             if label.is_file():
                 lines = []
@@ -1226,7 +1149,7 @@ def select_classes(
         if not lines and drop_empty:
             empty += 1
             continue
-        _link(image, out / "images" / image.name)
+        link_or_copy(image, out / "images" / image.name)
         (out / "labels" / f"{image.stem}.txt").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         n += 1
     _write_names(out, new_names)

@@ -47,6 +47,7 @@ from typing import Any
 import yaml
 
 from . import env
+from ._common import pid_alive
 from ._errors import YoloTrainingError
 from .train import _METRIC_KEYS, FAST_PROFILE, Run, prepare_data, profile, resolve_model, train
 
@@ -484,15 +485,6 @@ def _host() -> str:
     return socket.gethostname()
 
 
-def _pid_alive(pid: int) -> bool:
-    import psutil
-
-    try:
-        return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
 def _counted(study) -> int:
     """Trials that use up the study's count: finished or running, except interrupted ones queued again."""
     from optuna.trial import TrialState
@@ -514,7 +506,7 @@ def _recover_interrupted(study) -> list[int]:
     storage, recovered = study._storage, []
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         pid, host = t.user_attrs.get("pid"), t.user_attrs.get("host")
-        if host != _host() or not isinstance(pid, int) or pid == os.getpid() or _pid_alive(pid):
+        if host != _host() or not isinstance(pid, int) or pid == os.getpid() or pid_alive(pid):
             continue
         try:
             storage.set_trial_user_attr(t._trial_id, "interrupted", True)

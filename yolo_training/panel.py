@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from ._common import in_notebook
 from ._errors import YoloTrainingError
 
 IMAGE_SIZES = list(range(32, 1280 + 1, 32))
@@ -211,8 +212,6 @@ def training_panel(config: str | Path = "config.yaml", project: str | Path | Non
     project's ``runs/<task>/`` unless ``project`` says otherwise.
     """
     panel = TrainingPanel(config, project=project, **defaults)
-    from .progress import in_notebook
-
     if in_notebook():
         from IPython.display import display
 

@@ -17,12 +17,12 @@ import pandas as pd
 import yaml
 
 from . import env
+from ._common import COMMON_IMAGE_SUFFIXES, COMMON_VIDEO_SUFFIXES, in_notebook, is_image, is_video, list_images, open_camera
 from ._errors import ModelNameError, OutputExistsError, SourceError, YoloTrainingError
 from .train import Run, pick_device
 
 #: Detections table columns. Boxes are pixels of the original image; classification has no box.
 COLUMNS = ["source", "frame", "class_id", "class", "confidence", "x1", "y1", "x2", "y2"]
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpeg", ".mpg", ".wmv", ".webm", ".asf", ".ts", ".gif")
 #: At most this many frames are read from a camera unless ``max_frames`` says otherwise.
 CAMERA_FRAMES = 300
 PREDICT_MARKER = ".yolo-training-predict"
@@ -200,32 +200,8 @@ def _output_folder(out: str | Path | None, stem: str) -> Path:
     return folder
 
 
-def _camera(index: int):
-    import cv2
-
-    try:  # OpenCV prints a page of errors when there is no camera; the message below says it in one line
-        level = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-    except AttributeError:
-        level = None
-    try:
-        capture = cv2.VideoCapture(index)
-    finally:
-        if level is not None:
-            cv2.utils.logging.setLogLevel(level)
-    if capture.isOpened():
-        ok, _ = capture.read()
-        if ok:
-            capture.release()
-            return cv2.VideoCapture(index)
-    capture.release()
-    return None
-
-
 def _classify_source(source) -> tuple[str, object]:
     """("camera", index) | ("video", path) | ("images", [paths])."""
-    from .dataset import IMAGE_SUFFIXES, list_images
-
     if isinstance(source, bool):
         raise SourceError(f"source={source!r} is not an image, folder, video or camera number.")
     if isinstance(source, int) or (isinstance(source, str) and (source.isdigit() or source.lower() in ("webcam", "camera"))):
@@ -241,18 +217,18 @@ def _classify_source(source) -> tuple[str, object]:
         images = list_images(path)
         if not images:
             raise SourceError(
-                f"The folder {path.resolve()} holds no images ({', '.join(IMAGE_SUFFIXES[:5])}, ...). "
+                f"The folder {path.resolve()} holds no images ({', '.join(COMMON_IMAGE_SUFFIXES)}, ...). "
                 "Point to the folder with the photos (not its parent)."
             )
         return "images", images
     if not path.is_file():
         raise SourceError(f"There is no file or folder {path.resolve()}.")
-    if path.suffix.lower() in VIDEO_SUFFIXES:
+    if is_video(path):
         return "video", path
-    if path.suffix.lower() in IMAGE_SUFFIXES:
+    if is_image(path):
         return "images", [path]
     raise SourceError(
-        f"{path} is neither an image ({', '.join(IMAGE_SUFFIXES[:5])}, ...) nor a video ({', '.join(VIDEO_SUFFIXES[:5])}, ...)."
+        f"{path} is neither an image ({', '.join(COMMON_IMAGE_SUFFIXES)}, ...) nor a video ({', '.join(COMMON_VIDEO_SUFFIXES)}, ...)."
     )
 
 
@@ -278,7 +254,7 @@ def predict(
     """
     kind, what = _classify_source(source)
     if kind == "camera":
-        capture = _camera(what)
+        capture = open_camera(what)
         if capture is None:
             message = f"No camera {what} on this machine (or it is in use by another program)"
             if fallback is None:
@@ -367,9 +343,7 @@ def _predict_stream(yolo, kind: str, what, options: dict, out, save: bool, max_f
 
 
 def _show(result: Prediction, limit: int = 6) -> None:
-    from .results import _in_notebook
-
-    if not _in_notebook() or not result.outputs:
+    if not in_notebook() or not result.outputs:
         return
     from IPython.display import Image, Video, display
 

@@ -27,20 +27,11 @@ import threading
 import time
 from pathlib import Path
 
+from ._common import in_notebook
 from ._errors import YoloTrainingError
 
 WARMUP_BATCHES = 3
 LOG_FILE = "train.log"
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where widgets can be shown)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
 
 
 def fmt_seconds(seconds: float | None) -> str:

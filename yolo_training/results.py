@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ._common import display_in_notebook, in_notebook, list_images
 from ._errors import ResultsError, YoloTrainingError
 from .train import Run, pick_device
 
@@ -121,23 +122,6 @@ def plot_paths(run: Run | str | Path) -> dict[str, list[Path]]:
     return found
 
 
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-        return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
-    except ImportError:
-        return False
-
-
-def _display(obj) -> None:
-    if _in_notebook():
-        from IPython.display import display
-
-        display(obj)
-
-
 def show_results(run: Run | str | Path, which: str | list[str] | None = None) -> dict[str, list[Path]]:
     """Show a run's plots with a caption each: inline in Jupyter, as paths in a terminal.
 
@@ -153,7 +137,7 @@ def show_results(run: Run | str | Path, which: str | list[str] | None = None) ->
     if unknown:
         raise ResultsError(f"Unknown plot(s) {unknown}; choose from {', '.join(PLOTS)}.")
     shown = {k: found[k] for k in keys if k in found}
-    if _in_notebook():
+    if in_notebook():
         import base64
         from html import escape
 
@@ -396,7 +380,7 @@ def explain_metrics(
     if show:
         print(result.text)
         for fig in result.figures.values():
-            _display(fig)
+            display_in_notebook(fig)
     return result
 
 
@@ -715,7 +699,6 @@ def plot_confusion_matrix(matrix: pd.DataFrame | Run | str | Path, normalize: bo
 
 
 def _val_images(folder: Path, data: str | Path | None) -> list[Path]:
-    from .dataset import list_images
 
     spec = yaml.safe_load(Path(_data_yaml(folder, data)).read_text(encoding="utf-8"))
     root = Path(spec.get("path", "."))

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import env
+from ._common import pid_alive
 from ._errors import YoloTrainingError
 
 RECORD = "run.json"
@@ -69,23 +70,12 @@ def set_status(folder: str | Path, status: str, **fields) -> dict:
     return write_record(folder, status=status, **extra, **fields)
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    import psutil  # an Ultralytics dependency; os.kill(pid, 0) would send Ctrl-C on Windows
-
-    try:
-        return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
 def effective_status(record: dict) -> str:
     """The status to show: a ``training``/``preparing`` run whose process is gone was interrupted."""
     status = record.get("status", "completed")
     if status in ("training", "preparing", "pending") and record.get("pid"):
         same_host = record.get("host") in (None, socket.gethostname())
-        if same_host and not _pid_alive(int(record["pid"])):
+        if same_host and not pid_alive(int(record["pid"])):
             return "stopped"
     return status
 

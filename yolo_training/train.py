@@ -31,6 +31,7 @@ import yaml
 
 from . import env
 from . import runs as _runs
+from ._common import in_notebook, is_image
 from ._errors import ConfigError, DeviceError, ModelNameError, YoloTrainingError
 from .split import load_config
 
@@ -351,7 +352,6 @@ def _make_name(name: str | None) -> str:
 # Checks before training
 
 
-_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".dng", ".mpo")
 _METRICS_BY_TASK = {
     "detect": ("precision", "recall", "mAP50", "mAP50-95"),
     "segment": ("precision", "recall", "mAP50", "mAP50-95", "mask_precision", "mask_recall", "mask_mAP50", "mask_mAP50-95"),
@@ -360,7 +360,7 @@ _METRICS_BY_TASK = {
 
 
 def _count_images(folder: Path) -> int:
-    return sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES) if folder.is_dir() else 0
+    return sum(1 for p in folder.rglob("*") if p.is_file() and is_image(p)) if folder.is_dir() else 0
 
 
 def _train_image_count(config: str | Path, task: str) -> int:
@@ -430,8 +430,6 @@ def _tensorboard_enabled(enabled: bool):
 
 def _show_tensorboard(folder: Path) -> None:
     command = f"tensorboard --logdir {folder.parent}"
-    from .progress import in_notebook
-
     if in_notebook():
         try:
             from IPython import get_ipython
