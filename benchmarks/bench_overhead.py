@@ -18,17 +18,17 @@ import textwrap
 
 from _common import ROOT, median, run_script
 
-# Both sides: the package's offline environment and every core (env.use_all_cores), the same
+# Both sides: the package's offline environment and every core (devices.use_all_cores), the same
 # arguments; only the wrapper differs. The clock starts right before the training call.
 _RUNNER = textwrap.dedent(
     '''
     import json, sys, time
     import yolo_training as yt
-    from yolo_training import env
-    from yolo_training.train import prepare_data
+    from yolo_training import devices
+    from yolo_training.settings import prepare_data
     kind, args = sys.argv[1], json.loads(sys.argv[2])
     config, model = args.pop("config"), args.pop("model")
-    threads = env.use_all_cores()
+    threads = devices.use_all_cores()
     import torch
     # The same random initial weights on both sides: a from-scratch model's validation time (NMS over
     # its random boxes) varies by seconds between initialisations and would swamp the comparison.

@@ -12,7 +12,7 @@ import yaml
 
 import yolo_training as yt
 from yolo_training.cli import run_demo
-from yolo_training.train import FAST_PROFILE, prepare_data, training_settings
+from yolo_training.settings import FAST_PROFILE, prepare_data, training_settings
 
 from conftest import ROOT, tree_fingerprint
 

@@ -10,7 +10,7 @@ import pytest
 import yolo_training as yt
 from yolo_training.panel import IMAGE_SIZES, training_panel
 from yolo_training.runs import read_record
-from yolo_training.train import _checkpoint_state
+from yolo_training.train import checkpoint_state
 
 
 def epochs_in(csv) -> list[int]:
@@ -43,7 +43,7 @@ def test_train_stop_resume_from_the_panel(tiny_split, tmp_path):
     folder = tmp_path / "panel"
     assert read_record(folder)["status"] == "stopped" and "stopped" in panel.message.value
     assert epochs_in(folder / "results.csv") == [1]
-    assert _checkpoint_state(folder / "weights" / "last.pt")["resumable"]
+    assert checkpoint_state(folder / "weights" / "last.pt")["resumable"]
     assert not panel.train_button.disabled and panel.stop_button.disabled
 
     panel.resume.value = True

@@ -43,7 +43,7 @@ def test_predict_folder(model, tiny_split, tmp_path):
         h, w = cv2.imread(str(images[0])).shape[:2]
         assert (df["confidence"] >= 0.001).all() and (df["x2"] >= df["x1"]).all() and (df[["x1", "x2"]] <= w + 1).all().all()
     assert result.fps > 0 and "frames per second" in result.summary()
-    assert torch.get_num_threads() == yt.env.cpu_threads()  # every core, not Ultralytics' cores - 1
+    assert torch.get_num_threads() == yt.devices.cpu_threads()  # every core, not Ultralytics' cores - 1
     # a second run into the same folder is fine (it carries our marker); a student's folder is not touched
     yt.predict(model, images[0], out=tmp_path / "out", show=False)
     mine = tmp_path / "mine"

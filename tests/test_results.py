@@ -10,7 +10,8 @@ import pytest
 import torch
 
 import yolo_training as yt
-from yolo_training import results as R
+from yolo_training.metrics import iou
+from yolo_training.runs import best_epoch, loss_names
 
 # ---------------------------------------------------------------------------------------------
 # explain_metrics agrees with Ultralytics
@@ -44,7 +45,7 @@ def test_explain_metrics_matches_ultralytics(capsys):
         for _, t in ex.truth[ex.truth["image"] == p["image"]].iterrows():
             theirs = box_iou(torch.tensor([[p.x1, p.y1, p.x2, p.y2]], dtype=torch.float64),
                              torch.tensor([[t.x1, t.y1, t.x2, t.y2]], dtype=torch.float64)).item()
-            assert R.iou((p.x1, p.y1, p.x2, p.y2), (t.x1, t.y1, t.x2, t.y2)) == pytest.approx(theirs, abs=1e-6)
+            assert iou((p.x1, p.y1, p.x2, p.y2), (t.x1, t.y1, t.x2, t.y2)) == pytest.approx(theirs, abs=1e-6)
     assert ex.predictions["best_iou"].iloc[0] == pytest.approx(58 * 40 / 2400)  # countable: 58 x 40 px overlap
     # true positives at the 10 thresholds, against the validator's matching
     assert (ex.correct == _ultralytics_tp(ex)).all()
@@ -119,8 +120,8 @@ def test_load_results_yolov5_columns(tmp_path):
                                         + "1, 0.08, 0.04, 0.015, 0.6, 0.5, 0.55, 0.3, 0.08, 0.035, 0.01, 0.002\n")
     df = yt.load_results(folder)
     assert df["mAP50-95"].tolist() == pytest.approx([0.2, 0.3]) and df["precision"].iloc[-1] == pytest.approx(0.6)
-    assert R._loss_names(df) == ["box_loss", "obj_loss", "cls_loss"]
-    assert R.best_epoch(df) == 1
+    assert loss_names(df) == ["box_loss", "obj_loss", "cls_loss"]
+    assert best_epoch(df) == 1
 
 
 def test_load_results_bad_input(tmp_path):

@@ -19,7 +19,7 @@ import pytest
 
 import yolo_training as yt
 from yolo_training.runs import list_runs, read_record
-from yolo_training.train import _checkpoint_state, continue_training, resume
+from yolo_training.train import checkpoint_state, continue_training, resume
 
 FAST = dict(model="yolov8n", imgsz=64, batch=4, plots=False, verbose=False)
 
@@ -74,7 +74,7 @@ def test_resume_after_killed_process(split20, tmp_path):
         proc.wait(30)
     folder = project / "killed"
     assert epochs_in(folder / "results.csv") == [1]
-    assert _checkpoint_state(folder / "weights" / "last.pt")["resumable"]
+    assert checkpoint_state(folder / "weights" / "last.pt")["resumable"]
     # the record still says "training", but its process is gone: the registry shows it stopped
     assert read_record(folder)["status"] == "training"
     assert list_runs(project).set_index("name").loc["killed", "status"] == "stopped"
@@ -84,7 +84,7 @@ def test_resume_after_killed_process(split20, tmp_path):
     assert run.dir == folder.resolve()
     assert epochs_in(folder / "results.csv") == [1, 2]  # epoch 2 trained once, epoch 1 not repeated
     assert run.best.is_file() and run.last.is_file()
-    assert not _checkpoint_state(run.last)["resumable"]  # finished: the optimizer is stripped
+    assert not checkpoint_state(run.last)["resumable"]  # finished: the optimizer is stripped
     assert read_record(folder)["status"] == "completed"
     assert read_record(folder)["resumed"] == 1
     assert not (project / "killed2").exists() and not (project / "train").exists()  # no coco8 side run

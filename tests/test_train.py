@@ -18,7 +18,7 @@ import pytest
 import yolo_training as yt
 from yolo_training import progress as pg
 from yolo_training.runs import delete_run, find_run, list_runs, read_record, write_record
-from yolo_training.train import _checkpoint_state, _new_run_folder, continue_training, resume
+from yolo_training.train import checkpoint_state, _new_run_folder, continue_training, resume
 
 FAST = dict(model="yolov8n", imgsz=64, batch=4, plots=False, verbose=False)
 
@@ -146,6 +146,12 @@ def test_text_progress_and_best_metric(tmp_path, capsys):
     per_epoch = seen[:2]
     assert all(fit == pytest.approx(recall) for fit, recall, _ in per_epoch)
     assert per_epoch[-1][2] == pytest.approx(max(r for _, r, _ in per_epoch))
+    # the epoch of best.pt is recorded as Ultralytics saves it, and every reader of the run uses it
+    recalls = [r for _, r, _ in per_epoch]
+    expected = len(recalls) - recalls[::-1].index(max(recalls))  # of equal scores the last: best.pt is written again on a tie
+    assert read_record(run.dir)["best_epoch"] == expected == yt.Run.from_dir(run.dir).best_epoch
+    assert yt.load_results(run).attrs["best_epoch"] == expected
+    assert yt.compare_runs([run])[0].loc[0, "best_epoch"] == expected
 
 
 def test_progress_numbers_eta_and_early_stop_correction():
@@ -273,7 +279,7 @@ def test_task_train_stop_resume_continue(task, imgsz, tmp_path):
                    callbacks={"on_train_batch_end": _stop_after_first_batch(stop)}, **{**FAST, "imgsz": imgsz})
     assert read_record(run.dir)["status"] == "stopped"
     assert epochs_in(run.results_csv) == [1]
-    assert _checkpoint_state(run.last)["resumable"]
+    assert checkpoint_state(run.last)["resumable"]
 
     run = resume(run, verbose=False)
     assert epochs_in(run.results_csv) == [1, 2]

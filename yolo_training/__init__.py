@@ -64,42 +64,21 @@ from .dataset import (  # noqa: E402
     select_classes,
 )
 from .course import student_version  # noqa: E402
-from .env import project_root, use_all_cores  # noqa: E402
+from .env import project_root  # noqa: E402
 from .explore import best_trial, default_space, explore, plot_study, study_results, train_best  # noqa: E402
-from .predict import Export, Prediction, export, find_model, list_models, load_model, predict  # noqa: E402
-from .results import (  # noqa: E402
-    Diagnosis,
-    Finding,
-    MetricsExplanation,
-    compare_runs,
-    confusion_matrix,
-    diagnose,
-    explain_metrics,
-    load_results,
-    plot_confusion_matrix,
-    plot_paths,
-    plot_predictions,
-    plot_training,
-    show_results,
-    validate,
-)
+from .predict import Export, Prediction, export, load_model, predict  # noqa: E402
+from .diagnose import Diagnosis, Finding, compare_runs, diagnose  # noqa: E402
+from .metrics import MetricsExplanation, explain_metrics  # noqa: E402
+from .plots import plot_confusion_matrix, plot_paths, plot_predictions, plot_training, show_results  # noqa: E402
+from .validation import confusion_matrix, validate  # noqa: E402
 from .sample import generate_sample  # noqa: E402
 from .split import SplitResult, export_split_files, load_config, split_dataset, write_config  # noqa: E402
-from .train import (  # noqa: E402
-    ModelChoice,
-    Run,
-    available_devices,
-    cached_weights,
-    continue_training,
-    fetch_weights,
-    model_names,
-    pick_device,
-    resolve_model,
-    resume,
-    train,
-)
+from .devices import available_devices, pick_device, use_all_cores  # noqa: E402
+from .estimate import estimate_training_time  # noqa: E402
+from .models import ModelChoice, cached_weights, fetch_weights, model_names, resolve_model  # noqa: E402
+from .runs import Run, delete_run, find_model, find_run, list_models, list_runs, load_results  # noqa: E402
+from .train import continue_training, resume, train  # noqa: E402
 from .panel import training_panel  # noqa: E402
-from .runs import delete_run, list_runs  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -166,6 +145,8 @@ __all__ = [
     "resume",
     "training_panel",
     "list_runs",
+    "find_run",
+    "estimate_training_time",
     "delete_run",
     "continue_training",
     "show_results",

@@ -78,6 +78,50 @@ def display_in_notebook(obj) -> None:
         display(obj)
 
 
+def show_widget(widget, static_html: str):
+    """Display an ipywidget together with a static view of it; returns the display handle (None outside Jupyter).
+
+    Jupyter shows the live widget; a page rendered without a widget manager (the course's website,
+    nbconvert, GitHub) shows ``static_html`` instead of an empty box. :func:`update_widget` replaces
+    the static view with the widget's last state when it is done.
+    """
+    if not in_notebook():
+        return None
+    from IPython.display import display
+
+    return display(_widget_bundle(widget, static_html), raw=True, display_id=True)
+
+
+def update_widget(handle, widget, static_html: str) -> None:
+    """Keep the static view of a widget shown by :func:`show_widget` up to date."""
+    if handle is not None:
+        handle.update(_widget_bundle(widget, static_html), raw=True)
+
+
+def _widget_bundle(widget, static_html: str) -> dict:
+    bundle = dict(widget._repr_mimebundle_() or {})
+    bundle["text/html"] = static_html
+    return bundle
+
+
+def class_colors(n: int) -> list:
+    """``n`` distinct colours (matplotlib's tab10, repeated), one per class, the same in every plot."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10"]
+    return [cmap(i % 10) for i in range(max(n, 1))]
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    """``1:02:03`` or ``2:03``: a duration as a student reads it; ``?`` when unknown."""
+    if seconds is None or seconds != seconds:
+        return "?"
+    seconds = int(round(max(0.0, seconds)))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
 def pid_alive(pid: int) -> bool:
     """True when a process with this id runs (a zombie counts as gone).
 

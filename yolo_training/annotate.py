@@ -695,7 +695,7 @@ def pull_export(
 def _load_model(model):
     from ultralytics import YOLO
 
-    from .env import use_all_cores
+    from .devices import use_all_cores
 
     use_all_cores()
     if hasattr(model, "predict") and hasattr(model, "names"):

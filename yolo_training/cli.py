@@ -41,7 +41,7 @@ def run_demo(root: str | Path | None = None, name: str = "demo", **overrides):
     Regenerates the sample only if ``annotations/export`` is missing. Returns the :class:`Run`.
     """
     from .dataset import inspect_dataset
-    from .results import show_results
+    from .plots import show_results
     from .sample import generate_sample
     from .split import split_dataset
     from .train import train
@@ -79,7 +79,9 @@ def doctor() -> dict:
     import ultralytics
 
     from . import env
-    from .train import CPU_REASON, available_devices, cached_weights, pick_device, profile
+    from .devices import available_devices, cpu_threads, pick_device
+    from .models import cached_weights
+    from .settings import CPU_REASON, profile
 
     device = pick_device("auto")
     free = shutil.disk_usage(env.project_root()).free / 2**30
@@ -91,7 +93,7 @@ def doctor() -> dict:
         "cuda": torch.version.cuda if torch.cuda.is_available() else f"not available (torch built for {torch.version.cuda or 'CPU'})",
         "devices": ", ".join(available_devices()),
         "device (auto)": device,
-        "cpu threads for training": env.cpu_threads(),
+        "cpu threads for training": cpu_threads(),
         "offline": env.is_offline(),
         "plot font in place": env.font_installed(),
         "project": str(env.project_root()),
@@ -105,7 +107,7 @@ def doctor() -> dict:
         print(f"{key:>{width}}: {value}")
     if device == "cpu":
         print(f"\n{CPU_REASON}")
-        print(f"Ultralytics alone would use {max(1, min(8, (env.cpu_threads()) - 1))} thread(s); yolo-training uses all {env.cpu_threads()} cores.")
+        print(f"Ultralytics alone would use {max(1, min(8, (cpu_threads()) - 1))} thread(s); yolo-training uses all {cpu_threads()} cores.")
     if env.is_offline() and not cached_weights():
         print("\nOffline with no cached weights: models train from scratch. While online, run "
               "`yolo-training weights fetch yolov8n yolo11n` and copy weights/ to each machine.")

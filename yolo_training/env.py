@@ -12,7 +12,7 @@ Everything that must happen *before* ``import ultralytics`` lives here, in one p
 * offline mode (``YOLO_OFFLINE=1``) when the machine cannot reach GitHub, where weights live.
 
 ``import yolo_training`` calls :func:`setup` first thing; nothing here imports Ultralytics.
-The thread count is set after Ultralytics is imported (see :func:`use_all_cores`).
+The thread count is set after Ultralytics is imported (see :func:`yolo_training.devices.use_all_cores`).
 """
 
 from __future__ import annotations
@@ -39,9 +39,14 @@ _state: dict = {}
 def project_root() -> Path:
     """The folder that holds ``config.yaml``, ``weights/``, ``runs/`` and ``.ultralytics/``.
 
-    ``YOLO_TRAINING_HOME`` wins; otherwise the source checkout this package was installed from
-    (``pip install -e .``); otherwise (a hosted notebook with a pip-installed package) the
-    current folder.
+    Returns:
+        ``YOLO_TRAINING_HOME`` when set; otherwise the source checkout this package was installed
+        from (``pip install -e .``); otherwise (a hosted notebook with a pip-installed package)
+        the current folder.
+
+    Example:
+        >>> (project_root() / "config.yaml").name
+        'config.yaml'
     """
     if home := os.environ.get("YOLO_TRAINING_HOME"):
         return Path(home).expanduser().resolve()
@@ -162,26 +167,3 @@ def configure_ultralytics() -> None:
     if any(SETTINGS.get(k) != v for k, v in wanted.items()):
         SETTINGS.update(wanted)
     _state["configured"] = True
-
-
-def cpu_threads() -> int:
-    """Threads torch should use on the CPU: every core (Ultralytics uses cores - 1, at most 8)."""
-    if n := os.environ.get("YOLO_TRAINING_THREADS"):
-        return max(1, int(n))
-    return max(1, os.cpu_count() or 1)
-
-
-def use_all_cores() -> int:
-    """Make Ultralytics (and torch) use every CPU core; returns the thread count.
-
-    Ultralytics sets ``OMP_NUM_THREADS=1`` on import and resets torch to ``min(8, cores - 1)``
-    threads each time it selects a device: one thread on a 2-core laptop. Its device selection
-    reads the module constant patched here, so training, validation and prediction all follow.
-    """
-    import torch
-    import ultralytics.utils.torch_utils as torch_utils
-
-    n = cpu_threads()
-    torch_utils.NUM_THREADS = n
-    torch.set_num_threads(n)
-    return n

@@ -49,7 +49,10 @@ import yaml
 from . import env
 from ._common import pid_alive
 from ._errors import YoloTrainingError
-from .train import _METRIC_KEYS, FAST_PROFILE, Run, prepare_data, profile, resolve_model, train
+from .models import resolve_model
+from .runs import METRIC_KEYS, Run
+from .settings import FAST_PROFILE, prepare_data, profile
+from .train import train
 
 #: File name of the default study database, in the project's ``runs/`` folder.
 DEFAULT_DB = "explore.db"
@@ -104,7 +107,7 @@ def _metric_value(trainer, metric: str) -> float | None:
         value = getattr(trainer, "fitness", None)
     else:
         raw = {str(k).strip(): v for k, v in (trainer.metrics or {}).items()}
-        value = raw.get(_METRIC_KEYS.get(metric, metric))
+        value = raw.get(METRIC_KEYS.get(metric, metric))
     return None if value is None else float(value)
 
 

@@ -12,10 +12,24 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ._common import in_notebook
+from . import env
+from ._common import fmt_seconds, show_widget, update_widget
 from ._errors import YoloTrainingError
+from .devices import available_devices
+from .estimate import estimate_training_time
+from .models import FAMILIES, SIZES, TASKS
+from .progress import WidgetView
+from .settings import CPU_DEFAULTS
+from .train import resume, train
 
 IMAGE_SIZES = list(range(32, 1280 + 1, 32))
+
+
+def _widgets():
+    """ipywidgets, imported when a panel is made (it is not needed to train from code)."""
+    import ipywidgets
+
+    return ipywidgets
 
 
 class TrainingPanel:
@@ -27,67 +41,82 @@ class TrainingPanel:
     """
 
     def __init__(self, config: str | Path = "config.yaml", project: str | Path | None = None, **defaults):
-        import ipywidgets as w
-
-        from .progress import WidgetView
-        from .train import CPU_DEFAULTS, FAMILIES, SIZES, TASKS, available_devices
-
         self.project = project
-        style = {"description_width": "110px"}
-        self.config = w.Text(value=str(config), description="data", style=style,
-                             tooltip="config.yaml (detect, segment) or an image folder with train/ and val/ (classify)")
-        self.task = w.Dropdown(options=list(TASKS), value=defaults.get("task", "detect"), description="task", style=style)
-        self.family = w.Dropdown(options=list(FAMILIES), value=defaults.get("family", "yolov8"), description="model family", style=style)
-        self.size = w.Dropdown(options=list(SIZES), value=defaults.get("size", "n"), description="model size", style=style)
-        self.imgsz = w.Dropdown(options=IMAGE_SIZES, value=defaults.get("imgsz", CPU_DEFAULTS["imgsz"]), description="image size",
-                                style=style)
-        self.epochs = w.BoundedIntText(value=defaults.get("epochs", CPU_DEFAULTS["epochs"]), min=1, max=10000, description="epochs", style=style)
-        self.batch = w.BoundedIntText(value=defaults.get("batch", CPU_DEFAULTS["batch"]), min=1, max=1024, description="batch", style=style)
-        self.patience = w.BoundedIntText(value=defaults.get("patience", CPU_DEFAULTS["patience"]), min=0, max=10000,
-                                         description="patience", style=style)
-        self.save_period = w.BoundedIntText(value=defaults.get("save_period", -1), min=-1, max=10000,
-                                            description="save period", style=style)
-        devices = ["auto"] + available_devices()
-        self.device = w.Dropdown(options=devices, value=defaults.get("device", "auto"), description="device", style=style)
-        self.name = w.Text(value=defaults.get("name", "train"), description="run name", style=style)
-        self.resume = w.Checkbox(value=False, description="resume the run of this name (interrupted runs only)", indent=False)
-        self.overwrite = w.Checkbox(value=False, description="overwrite a run of this name", indent=False)
-        self.tensorboard = w.Checkbox(value=False, description="TensorBoard", indent=False)
-        self.train_button = w.Button(description="Train", button_style="success", icon="play")
-        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
-        self.estimate_button = w.Button(description="Estimate time", icon="clock-o",
-                                        tooltip="time a few real batches and tell how long these settings will train")
-        self.message = w.HTML()
+        self._make_fields(config, defaults)
+        self._make_buttons()
+        self.message = _widgets().HTML()
         self.view = WidgetView("Training")
         self.view.box.layout.display = "none"
-        self.train_button.on_click(self._on_train)
-        self.stop_button.on_click(self._on_stop)
-        self.estimate_button.on_click(self._on_estimate)
-        self.box = w.VBox([
-            self.config,
-            w.HBox([w.VBox([self.task, self.family, self.size, self.imgsz, self.device]),
-                    w.VBox([self.epochs, self.batch, self.patience, self.save_period, self.name])]),
-            w.HBox([self.resume, self.overwrite, self.tensorboard]),
-            w.HBox([self.train_button, self.stop_button, self.estimate_button]),
-            self.message,
-            self.view.box,
-        ])
+        self.box = self._layout()
+        self.handle = None
         self.thread: threading.Thread | None = None
         self.stop_event = threading.Event()
         self.run = None
         self.estimate: dict | None = None
         self.error: str | None = None
 
-    def _ipython_display_(self):
-        from IPython.display import display
+    def _make_fields(self, config, defaults: dict) -> None:
+        """The settings, preset from ``defaults`` (the CPU defaults otherwise)."""
+        widgets, style = _widgets(), {"description_width": "110px"}
+        self.config = widgets.Text(value=str(config), description="data", style=style,
+                                   tooltip="config.yaml (detect, segment) or an image folder with train/ and val/ (classify)")
+        self.task = widgets.Dropdown(options=list(TASKS), value=defaults.get("task", "detect"), description="task", style=style)
+        self.family = widgets.Dropdown(options=list(FAMILIES), value=defaults.get("family", "yolov8"), description="model family", style=style)
+        self.size = widgets.Dropdown(options=list(SIZES), value=defaults.get("size", "n"), description="model size", style=style)
+        self.imgsz = widgets.Dropdown(options=IMAGE_SIZES, value=defaults.get("imgsz", CPU_DEFAULTS["imgsz"]), description="image size", style=style)
+        numbers = dict(epochs=(1, 10000), batch=(1, 1024), patience=(0, 10000), save_period=(-1, 10000))
+        for key, (low, high) in numbers.items():
+            value = defaults.get(key, CPU_DEFAULTS.get(key, -1))
+            setattr(self, key, widgets.BoundedIntText(value=value, min=low, max=high, description=key.replace("_", " "), style=style))
+        self.device = widgets.Dropdown(options=["auto"] + available_devices(), value=defaults.get("device", "auto"), description="device", style=style)
+        self.name = widgets.Text(value=defaults.get("name", "train"), description="run name", style=style)
+        self.resume = widgets.Checkbox(value=False, description="resume the run of this name (interrupted runs only)", indent=False)
+        self.overwrite = widgets.Checkbox(value=False, description="overwrite a run of this name", indent=False)
+        self.tensorboard = widgets.Checkbox(value=False, description="TensorBoard", indent=False)
 
-        display(self.box)
+    def _make_buttons(self) -> None:
+        widgets = _widgets()
+        self.train_button = widgets.Button(description="Train", button_style="success", icon="play")
+        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.estimate_button = widgets.Button(description="Estimate time", icon="clock-o",
+                                              tooltip="time a few real batches and tell how long these settings will train")
+        self.train_button.on_click(self._on_train)
+        self.stop_button.on_click(self._on_stop)
+        self.estimate_button.on_click(self._on_estimate)
+
+    def _layout(self):
+        widgets = _widgets()
+        return widgets.VBox([
+            self.config,
+            widgets.HBox([widgets.VBox([self.task, self.family, self.size, self.imgsz, self.device]),
+                          widgets.VBox([self.epochs, self.batch, self.patience, self.save_period, self.name])]),
+            widgets.HBox([self.resume, self.overwrite, self.tensorboard]),
+            widgets.HBox([self.train_button, self.stop_button, self.estimate_button]),
+            self.message,
+            self.view.box,
+        ])
+
+    def _ipython_display_(self):
+        self.show()
+
+    def show(self) -> None:
+        """Display the panel (Jupyter), with a static copy for pages rendered without widgets."""
+        self.handle = show_widget(self.box, self.static_html())
+
+    def static_html(self) -> str:
+        """The panel as plain HTML: its settings, its message and the last training display."""
+        import html
+
+        shown = ", ".join(f"{k}={v}" for k, v in self.settings(check=False).items() if k != "config")
+        training = self.view.static_html() if self.view.box.layout.display != "none" else ""
+        return (f"<div><b>Training panel</b> (interactive in Jupyter: Train, Stop, Estimate time)<br>"
+                f"data {html.escape(str(self.config.value))}<br>{html.escape(shown)}<br>{self.message.value}{training}</div>")
 
     # -- what the form asks for
 
-    def settings(self) -> dict:
+    def settings(self, check: bool = True) -> dict:
         """The :func:`~yolo_training.train` arguments the form holds."""
-        if self.imgsz.value % 32:
+        if check and self.imgsz.value % 32:
             raise YoloTrainingError(f"image size {self.imgsz.value} must be a multiple of 32.")
         return dict(
             config=self.config.value,
@@ -125,20 +154,15 @@ class TrainingPanel:
         self.thread = threading.Thread(target=self._work, args=(settings, self.resume.value), daemon=True)
         self.thread.start()
 
-    def _work(self, settings: dict, resume: bool) -> None:
-        from .train import resume as resume_run
-        from .train import train
-
+    def _work(self, settings: dict, resuming: bool) -> None:
         try:
-            if resume:
-                self.run = resume_run(settings["name"], device=settings["device"], progress=self.view,
+            if resuming:
+                self.run = resume(settings["name"], device=settings["device"], progress=self.view,
                                       stop=self.stop_event, project=self._lookup_project(settings))
             else:
                 config = settings.pop("config")
                 self.run = train(config, progress=self.view, stop=self.stop_event, project=self.project, **settings)
-            from .runs import read_record
-
-            status = read_record(self.run.dir).get("status")
+            status = self.run.status
             self.message.value = f"Run <b>{self.run.name}</b>: {status}. Folder: {self.run.dir}"
         except YoloTrainingError as err:
             self._fail(str(err))
@@ -146,13 +170,10 @@ class TrainingPanel:
             self._fail(f"{type(err).__name__}: {err}")
         finally:
             self._set_running(False)
+            update_widget(self.handle, self.box, self.static_html())
 
     def _lookup_project(self, settings: dict):
-        if self.project is not None:
-            return self.project
-        from . import env
-
-        return env.runs_dir()
+        return self.project if self.project is not None else env.runs_dir()
 
     def _fail(self, text: str) -> None:
         import html
@@ -176,9 +197,6 @@ class TrainingPanel:
         self.thread.start()
 
     def _estimate(self, settings: dict) -> None:
-        from .progress import fmt_seconds
-        from .train import estimate_training_time
-
         try:
             for key in ("name", "overwrite", "tensorboard", "save_period"):
                 settings.pop(key)
@@ -208,12 +226,22 @@ class TrainingPanel:
 def training_panel(config: str | Path = "config.yaml", project: str | Path | None = None, **defaults) -> TrainingPanel:
     """Show the training form for ``config`` (in Jupyter) and return the panel.
 
-    ``defaults`` preset the form (``epochs=10, imgsz=224, name="euro"``...). Runs go to the
-    project's ``runs/<task>/`` unless ``project`` says otherwise.
+    Train starts a run in a background thread (the live display appears under the form), Stop ends
+    it after the current batch, leaving a resumable ``last.pt``; "resume" continues an interrupted
+    run of the same name; Estimate time times a few real batches first.
+
+    Args:
+        config: the split's ``config.yaml`` (or an ImageFolder for classify).
+        project: where runs go (default: the project's ``runs/<task>/``).
+        **defaults: preset the form: ``epochs=10, imgsz=224, name="euro", task="detect",
+            family="yolo11", size="s", batch=8, patience=5, device="cpu"``...
+
+    Returns:
+        The :class:`TrainingPanel`; after a run, ``panel.run`` is its :class:`~yolo_training.Run`.
+
+    Example:
+        >>> panel = training_panel("config.yaml", epochs=30, imgsz=320, name="panel")  # doctest: +SKIP
     """
     panel = TrainingPanel(config, project=project, **defaults)
-    if in_notebook():
-        from IPython.display import display
-
-        display(panel.box)
+    panel.show()
     return panel

@@ -3,7 +3,7 @@
 :func:`predict` draws the boxes (or masks, or the class) with names and confidences, saves the
 annotated images or video, and returns every detection as a DataFrame row. It runs on every CPU
 core (Ultralytics alone uses one on a 2-core laptop). :func:`export` writes an ONNX file and checks
-that it gives the same outputs as the ``.pt``. :func:`list_models` lists the project's trained models.
+that it gives the same outputs as the ``.pt``. :func:`yolo_training.list_models` lists the project's trained models.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import env
 from ._common import COMMON_IMAGE_SUFFIXES, COMMON_VIDEO_SUFFIXES, in_notebook, is_image, is_video, list_images, open_camera
 from ._errors import ModelNameError, OutputExistsError, SourceError, YoloTrainingError
-from .train import Run, pick_device
+from .devices import pick_device, use_all_cores
+from .runs import Run, find_model
 
 #: Detections table columns. Boxes are pixels of the original image; classification has no box.
 COLUMNS = ["source", "frame", "class_id", "class", "confidence", "x1", "y1", "x2", "y2"]
@@ -32,52 +32,12 @@ PREDICT_MARKER = ".yolo-training-predict"
 # Models: the registry and loading
 
 
-def list_models(runs: str | Path | None = None) -> pd.DataFrame:
-    """The trained models of the project (``runs/**/weights/best.pt``) with their settings and final metrics.
-
-    ``name`` (e.g. ``detect/train2``) can be given to :func:`predict`, :func:`export` or :func:`find_model`.
-    """
-    root = Path(runs) if runs is not None else env.runs_dir()
-    rows = []
-    for best in sorted(root.glob("**/weights/best.pt")) if root.is_dir() else []:
-        folder = best.parent.parent
-        run = Run.from_dir(folder)
-        args_file = folder / "args.yaml"
-        args = (yaml.safe_load(args_file.read_text(encoding="utf-8")) or {}) if args_file.is_file() else {}
-        rows.append(
-            dict(
-                name=folder.relative_to(root).as_posix(), task=run.task, model=Path(str(args.get("model", "?"))).stem,
-                epochs=args.get("epochs"), imgsz=args.get("imgsz"),
-                **{k: run.metrics.get(k) for k in ("precision", "recall", "mAP50", "mAP50-95", "top1")},
-                trained=pd.Timestamp(best.stat().st_mtime, unit="s").floor("s"), path=str(best),
-            )
-        )
-    columns = ["name", "task", "model", "epochs", "imgsz", "precision", "recall", "mAP50", "mAP50-95", "top1", "trained", "path"]
-    table = pd.DataFrame(rows, columns=columns)
-    return table.dropna(axis=1, how="all") if len(table) else table
-
-
-def find_model(name: str, runs: str | Path | None = None) -> Path:
-    """The ``best.pt`` of the run called ``name`` (``detect/train2`` or just ``train2`` when unique)."""
-    table = list_models(runs)
-    hits = table[(table["name"] == name) | (table["name"].str.split("/").str[-1] == name)] if len(table) else table
-    if len(hits) == 1:
-        return Path(hits.iloc[0]["path"])
-    if len(hits) > 1:
-        raise ModelNameError(f"Several runs are called {name!r}: {', '.join(hits['name'])}. Use the full name.")
-    known = ", ".join(table["name"]) if len(table) else "none yet (train one first)"
-    raise ModelNameError(f"No trained model called {name!r}. Trained models: {known}.")
-
-
 def _model_path(model) -> Path:
     if isinstance(model, Run):
-        path = model.best if model.best.is_file() else model.last
-        if not path.is_file():
-            raise ModelNameError(f"The run {model.dir} has no weights/best.pt or last.pt: it did not finish an epoch.")
-        return path
+        return model.weights
     path = Path(str(model)).expanduser()
     if path.is_dir() and (path / "weights").is_dir():
-        return _model_path(Run.from_dir(path))
+        return Run.from_dir(path).weights
     if path.is_file():
         return path
     if path.suffix in (".pt", ".onnx"):
@@ -268,7 +228,7 @@ def predict(
     yolo = load_model(model)
     device = pick_device("auto")
     if device in ("cpu", "mps"):
-        env.use_all_cores()
+        use_all_cores()
     options = dict(conf=conf, device=device, verbose=False, **({"imgsz": imgsz} if imgsz else {}))
     if kind == "images":
         result = _predict_images(yolo, what, options, out, save, max_frames)
@@ -397,7 +357,7 @@ def export(model, format: str = "onnx", imgsz: int | None = None, images: list[s
     source = _model_path(model)
     yolo = load_model(source)
     imgsz = imgsz or int(yolo.overrides.get("imgsz", 640) or 640)
-    env.use_all_cores()
+    use_all_cores()
     try:
         path = Path(yolo.export(format="onnx", imgsz=imgsz, device="cpu", verbose=verbose))
     except Exception as err:

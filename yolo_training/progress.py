@@ -5,7 +5,7 @@
 reads (epoch and batch, losses, the last validation P/R/mAP, elapsed time, an ETA) and hands them
 to a view: :class:`WidgetView` (ipywidgets, updated in place, with a small matplotlib chart) or
 :class:`TextView` (one line per epoch). The full Ultralytics log goes to ``train.log`` in the run
-folder instead of the screen (see :func:`log_to_file`).
+folder instead of the screen (see :func:`yolo_training.extensions.capture_output`).
 
 The time estimate: the first batches of the run are the warm-up. Their mean time, times the
 batches of the whole run, is shown after ``WARMUP_BATCHES`` batches; after every epoch the ETA is
@@ -19,28 +19,17 @@ view from ``results.csv``, which rank 0 writes every epoch.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import logging
 import sys
 import threading
 import time
 from pathlib import Path
 
-from ._common import in_notebook
-from ._errors import YoloTrainingError
+from ._common import fmt_seconds, in_notebook, show_widget, update_widget
+from ._errors import ResultsError, YoloTrainingError
+from .runs import raw_results, readable_metrics
 
 WARMUP_BATCHES = 3
-LOG_FILE = "train.log"
-
-
-def fmt_seconds(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:
-        return "?"
-    seconds = int(round(max(0.0, seconds)))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,36 +64,6 @@ def progress_source(device) -> str:
             'Install it with: pip install "yolo-training[multigpu]" (or pip install cloudpickle).'
         ) from err
     return "results"
-
-
-# ---------------------------------------------------------------------------------------------
-# The log file
-
-
-@contextlib.contextmanager
-def log_to_file(folder: Path, quiet: bool):
-    """Copy Ultralytics' log to ``folder/train.log``; with ``quiet`` keep it (and its bars) off the screen."""
-    import ultralytics.utils as uu
-
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(folder / LOG_FILE, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    logger = uu.LOGGER
-    logger.addHandler(handler)
-    saved_levels = [(h, h.level) for h in logger.handlers if h is not handler]
-    saved_verbose = uu.VERBOSE
-    if quiet:
-        for h, _ in saved_levels:
-            h.setLevel(logging.WARNING)
-        uu.VERBOSE = False  # Ultralytics' progress bars read this when they are created
-    try:
-        yield folder / LOG_FILE
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
-        for h, level in saved_levels:
-            h.setLevel(level)
-        uu.VERBOSE = saved_verbose
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,8 +166,6 @@ class LiveProgress:
             self._epoch_times.append(time.perf_counter() - self._epoch_t0)
 
     def on_fit_epoch_end(self, trainer) -> None:
-        from .train import readable_metrics
-
         s = self.state
         if self._last_train_epoch is not None and trainer.epoch != self._last_train_epoch:
             # final validation of best.pt: Ultralytics calls this event once more, with epoch + 1
@@ -237,7 +194,7 @@ class LiveProgress:
         s["finished"] = True
         done = len(s["history"]) + s.get("first_epoch", 0)
         stopper = getattr(trainer, "stopper", None)
-        if getattr(trainer, "_yt_stop_requested", False):
+        if getattr(trainer, "stop_requested", False):
             s["message"] = f"stopped at epoch {s['epoch']}/{trainer.epochs}: resume() continues it"
         elif stopper is not None and done < trainer.epochs and (
             done - (getattr(stopper, "best_epoch", 0) or 0) >= (getattr(stopper, "patience", None) or float("inf"))
@@ -320,11 +277,23 @@ class WidgetView:
         ])
         self._charted = 0
         self._lock = threading.Lock()
+        self.handle = None
 
     def _ipython_display_(self):
-        from IPython.display import display
+        self.show()
 
-        display(self.box)
+    def show(self) -> None:
+        """Display the box (Jupyter) with a static copy of its state for pages rendered without widgets."""
+        self.handle = show_widget(self.box, self.static_html())
+
+    def static_html(self) -> str:
+        """The display's current state as plain HTML: title, epochs, status lines and the chart."""
+        import base64
+
+        chart = self.chart.value
+        image = f'<img src="data:image/png;base64,{base64.b64encode(chart).decode()}"/>' if chart else ""
+        return (f"<div>{self.title.value}<br>epochs {self.epochs_label.value or '-'} &nbsp; "
+                f"batches {self.batches_label.value or '-'}<br>{self.status.value}<br>{image}</div>")
 
     def update(self, s: dict) -> None:
         with self._lock:
@@ -350,6 +319,7 @@ class WidgetView:
     def close(self, s: dict) -> None:
         self.update(s)
         self.epochs.bar_style = "success" if "completed" in s["message"] or "early" in s["message"] else "warning"
+        update_widget(self.handle, self.box, self.static_html())
 
 
 def chart_png(history: list[dict]) -> bytes:
@@ -390,10 +360,7 @@ def make_view(mode: str | bool = "auto", title: str = "Training"):
         mode = "widget" if in_notebook() else "text"
     if mode == "widget":
         view = WidgetView(title)
-        if in_notebook():
-            from IPython.display import display
-
-            display(view.box)
+        view.show()
         return view
     if mode == "text":
         return TextView()
@@ -422,15 +389,12 @@ class ResultsFollower:
 
     def poll(self) -> int:
         """Read new rows; returns how many were new."""
-        import pandas as pd
-
         if not self.csv.is_file():
             return 0
         try:
-            table = pd.read_csv(self.csv)
-        except (OSError, ValueError, pd.errors.EmptyDataError):
+            table = raw_results(self.csv)
+        except (OSError, ResultsError):
             return 0  # being written
-        table.columns = [c.strip() for c in table.columns]
         new = table.iloc[self.rows_seen:]
         for _, row in new.iterrows():
             raw = row.to_dict()
