@@ -15,7 +15,8 @@ from PIL import Image
 import yolo_training as yt
 from conftest import tree_fingerprint
 from test_dataset import make_export, photo
-from yolo_training.split import SPLIT_MARKER, assign_splits, frame_sequences
+from yolo_training.grouping import assign_splits, frame_sequences
+from yolo_training.split import SPLIT_MARKER
 
 
 def split(source, out, **kw):

@@ -53,16 +53,12 @@ from .annotate import (  # noqa: E402
     start_label_studio,
     stop_label_studio,
 )
-from .dataset import (  # noqa: E402
-    DatasetReport,
-    ImportResult,
-    import_export,
-    inspect_dataset,
-    merge_exports,
-    read_class_names,
-    safe_extract,
-    select_classes,
-)
+from ._common import safe_extract  # noqa: E402
+from .convert import ImportResult, import_export  # noqa: E402
+from .inspection import DatasetReport, inspect_dataset  # noqa: E402
+from .labels import read_class_names  # noqa: E402
+from .layout import export_split_files  # noqa: E402
+from .merge import merge_exports, select_classes  # noqa: E402
 from .course import student_version  # noqa: E402
 from .env import project_root  # noqa: E402
 from .explore import best_trial, default_space, explore, plot_study, study_results, train_best  # noqa: E402
@@ -72,7 +68,7 @@ from .metrics import MetricsExplanation, explain_metrics  # noqa: E402
 from .plots import plot_confusion_matrix, plot_paths, plot_predictions, plot_training, show_results  # noqa: E402
 from .validation import confusion_matrix, validate  # noqa: E402
 from .sample import generate_sample  # noqa: E402
-from .split import SplitResult, export_split_files, load_config, split_dataset, write_config  # noqa: E402
+from .split import SplitResult, load_config, split_dataset, write_config  # noqa: E402
 from .devices import available_devices, pick_device, use_all_cores  # noqa: E402
 from .estimate import estimate_training_time  # noqa: E402
 from .models import ModelChoice, cached_weights, fetch_weights, model_names, resolve_model  # noqa: E402
