@@ -168,7 +168,7 @@ def _names_files(scan: Scan) -> dict:
 
 
 def _yolo_kind(scan: Scan, items: list[Item], sources: dict) -> str:
-    names = {p.name for p in sources}
+    names = {Path(p).name for p in sources}
     keys = [scan.relative(item.image) for item in items]
     if "obj.data" in {p.name for p in scan.files.get(".data", [])} or any(split_name(d.name) and d.name.lower().startswith("obj_") for d in scan.dirs):
         return "CVAT YOLO 1.1 export"
