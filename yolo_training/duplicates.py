@@ -14,6 +14,7 @@ The result is exact: the same groups as comparing every pair.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections import defaultdict
 from pathlib import Path
 
@@ -86,13 +87,19 @@ def dhash(image: str | Path, data: bytes | None = None, size: tuple[int, int] | 
     return int.from_bytes(np.packbits(bits).tobytes(), "big"), thumb.tobytes()
 
 
-def content_digests(paths: dict[str, Path], sizes: dict[str, int]) -> dict[str, str]:
-    """SHA-1 of the files that share their size with another (only those can be exact duplicates)."""
-    by_size = defaultdict(list)
-    for name, size in sizes.items():
-        if size:
-            by_size[size].append(name)
-    return {name: hashlib.sha1(paths[name].read_bytes()).hexdigest() for names in by_size.values() if len(names) > 1 for name in names}
+def fingerprint(data: bytes) -> tuple[int, int]:
+    """A cheap fingerprint of a file's bytes, (size, CRC-32): equal for equal files, rarely else."""
+    return len(data), zlib.crc32(data)
+
+
+def content_digests(paths: dict[str, Path], fingerprints: dict[str, tuple | None]) -> dict[str, str]:
+    """SHA-1 of the files whose :func:`fingerprint` another file shares (only those can be exact
+    duplicates; the SHA-1 tells a CRC collision from a copy)."""
+    by_print = defaultdict(list)
+    for name, key in fingerprints.items():
+        if key and key[0]:
+            by_print[key].append(name)
+    return {name: hashlib.sha1(paths[name].read_bytes()).hexdigest() for names in by_print.values() if len(names) > 1 for name in names}
 
 
 def exact_duplicate_groups(digests: dict[str, str]) -> list[list[str]]:

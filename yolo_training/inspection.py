@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._common import progress_bar
-from .duplicates import DOMINANT_SHARE, HASH_THRESHOLD, content_digests, dhash, exact_duplicate_groups, near_duplicate_groups
+from .duplicates import DOMINANT_SHARE, HASH_THRESHOLD, content_digests, dhash, exact_duplicate_groups, fingerprint, near_duplicate_groups
 from .formats import opened, recognise
 from .image_checks import inspect_image, name_problems
 from .labels import ImageLabels, LabelProblem, parse_labels, read_labels
@@ -261,6 +261,7 @@ class _Checker:
             facts = dict(width=0, height=0, format="", size=0, problems=[LabelProblem(item.image, 0, f"cannot be read ({err}).", "unreadable", "error", item.key)])
         else:
             facts = inspect_image(item.image, item.key, data)
+            facts["fingerprint"] = fingerprint(data)  # zlib releases the GIL: exact duplicates cost no second read
         if item.cls is not None:
             labels = ImageLabels(item.image, None, [item.cls], kind="class")
         elif item.text is not None:
@@ -306,7 +307,7 @@ def inspect_layout(layout: Layout, near_duplicates: bool = True, threshold: int 
         stems[(item.image.parent, item.image.stem)].append(item)
     classify = layout.task == "classify"
     problems: list[LabelProblem] = []
-    rows, hashes, kinds = [], {}, Counter()
+    rows, hashes, prints, kinds = [], {}, {}, Counter()
     # hashing decodes images (OpenCV releases the GIL): every core; the checks alone are short
     # Python steps holding it, where one thread overlapping the file reads is fastest
     n_workers = _workers(workers) if near_duplicates else 1
@@ -325,6 +326,7 @@ def inspect_layout(layout: Layout, near_duplicates: bool = True, threshold: int 
             kinds[labels.kind] += 1
             problems += own
             hashes[item.key] = signature
+            prints[item.key] = facts.get("fingerprint")
             rows.append(dict(
                 image=item.key, label=labels.label.name if labels.label else None, has_label=labels.label is not None or classify,
                 n_objects=len(labels.classes), classes=labels.classes, width=facts["width"], height=facts["height"],
@@ -332,7 +334,7 @@ def inspect_layout(layout: Layout, near_duplicates: bool = True, threshold: int 
             ))
     problems += layout.problems
     df = pd.DataFrame(rows, columns=COLUMNS)
-    duplicates, near = _duplicates(layout, df, hashes if near_duplicates else None, threshold, problems)
+    duplicates, near = _duplicates(layout, df, prints, hashes if near_duplicates else None, threshold, problems)
     task = "classify" if classify else ("segment" if kinds["polygon"] > kinds["box"] else "detect")
     report = DatasetReport(
         path=layout.root, names=layout.names, images=df, problems=problems, duplicates=duplicates, near_duplicates=near,
@@ -342,10 +344,10 @@ def inspect_layout(layout: Layout, near_duplicates: bool = True, threshold: int 
     return report
 
 
-def _duplicates(layout: Layout, df: pd.DataFrame, hashes: dict | None, threshold: int, problems: list[LabelProblem]):
-    """Exact duplicates (content hash of files of equal size) and near-duplicate groups; adds the problems."""
+def _duplicates(layout: Layout, df: pd.DataFrame, prints: dict, hashes: dict | None, threshold: int, problems: list[LabelProblem]):
+    """Exact duplicates (SHA-1 of files whose size and CRC agree) and near-duplicate groups; adds the problems."""
     paths = {item.key: item.image for item in layout.items}
-    digests = content_digests(paths, dict(zip(df["image"], df["bytes"])))
+    digests = content_digests(paths, prints)
     duplicates = exact_duplicate_groups(digests)
     for group in duplicates:
         for name in group[1:]:
