@@ -101,7 +101,7 @@ def cvat(root: Path) -> None:
 
 def voc_lower(root: Path) -> None:
     """Pascal VOC as many GitHub sets ship it: annotations/*.xml + images/*.jpg, a split in ImageSets."""
-    for i, (stem, split, objects) in enumerate(IMAGES):
+    for i, (stem, _, objects) in enumerate(IMAGES):
         photo(root / "images" / f"{stem}.jpg", seed=i)
         write(root / "annotations" / f"{stem}.xml", voc_xml(stem, objects))
     for split in ("train", "val", "test"):

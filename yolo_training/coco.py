@@ -111,7 +111,15 @@ def layout_from_coco(scan: Scan, jsons: list[Path], names: list[str] | None, tas
     """The COCO dataset below ``scan.root``: every listed image with its objects as YOLO lines."""
     problems: list[LabelProblem] = []
     notes: list[str] = []
-    loaded = [(path, _load(path)) for path in jsons]
+    loaded, refused = [], []
+    for path in jsons:  # a COCO download also holds captions: JSON files without categories
+        try:
+            loaded.append((path, _load(path)))
+        except DatasetError as err:
+            refused.append(err)
+            problems.append(LabelProblem(path, 0, f"{err} Left out.", "malformed", "warning"))
+    if not loaded:
+        raise refused[0]
     found_names = {str(path): [n for _, n in _categories(path, data, notes)] for path, data in loaded}
     if names is None:
         names = next(iter(found_names.values()))

@@ -385,7 +385,7 @@ def _balance_advice(report: DatasetReport) -> list[str]:
             f"{share:.0%} of the images are backgrounds (no objects); Ultralytics' docs recommend about 0-10 %. "
             "Keep fewer with split_dataset(..., max_backgrounds=0.1), or check that they really hold no objects."
         )
-    counts = {n: c for n, c in report.instances_per_class.items()}
+    counts = report.instances_per_class
     for name, count in counts.items():
         if count == 0:
             advice.append(f"class {name!r} has no instances: the model cannot learn it. Annotate some or leave it out with select_classes().")

@@ -250,27 +250,24 @@ def parse_labels(text: str, n_classes: int, file: Path, origins: list[tuple[int,
     result = ImageLabels(image=Path(image or ""), label=file, kind="")
     seen_lines: dict[str, int] = {}
     shapes = set()
+    problems = result.problems
     for number, raw in enumerate(text.splitlines(), start=1):
         parts = raw.split()
         if not parts:
             continue
         where, what = origins[number - 1] if origins else (number, "")
-
-        def problem(kind: str, message: str, severity: str = "error") -> None:
-            result.problems.append(LabelProblem(file, where, what + message, kind, severity, image))
-
         kind, message, cls, values = _line_problem(parts, raw, n_classes)
         if kind:
-            problem(kind, message)
+            problems.append(LabelProblem(file, where, what + message, kind, "error", image))
             continue
         issue = check_line(values)
         if issue is not None:
             severe = issue[0] in ("not-numeric", "degenerate") or (issue[0] == "outside" and max(max(values) - 1, -min(values)) > 0.01)
-            problem(*issue, "error" if severe else "warning")
+            problems.append(LabelProblem(file, where, what + issue[1], issue[0], "error" if severe else "warning", image))
         shapes.add("box" if len(values) == 4 else "polygon")
         key = " ".join(parts)
         if key in seen_lines:
-            problem("duplicate-line", f"the same object as line {seen_lines[key]} (a double click?); Ultralytics drops one.", "warning")
+            problems.append(LabelProblem(file, where, f"{what}the same object as line {seen_lines[key]} (a double click?); Ultralytics drops one.", "duplicate-line", "warning", image))
         seen_lines.setdefault(key, where)
         result.classes.append(cls)
     if len(shapes) == 2:

@@ -91,7 +91,20 @@ class SplitResult:
 
 
 def write_config(config: str | Path, dataset_root: str | Path, names: list[str], splits: tuple[str, ...] = ("train", "val")) -> Path:
-    """Write a ``config.yaml`` for Ultralytics whose ``path`` is relative to the file itself."""
+    """Write a ``config.yaml`` for Ultralytics whose ``path`` is relative to the file itself.
+
+    Args:
+        config: the file to write.
+        dataset_root: the folder holding ``images/<split>`` and ``labels/<split>``.
+        names: the class names, id 0 first.
+        splits: the split folders to name.
+
+    Returns:
+        The config file's absolute path.
+
+    Example:
+        >>> yt.write_config("config.yaml", "annotations", ["10 euro", "5 euro"])  # doctest: +SKIP
+    """
     config = Path(config).resolve()
     root = Path(dataset_root).resolve()
     try:
@@ -116,6 +129,19 @@ def load_config(config: str | Path = "config.yaml") -> dict:
     """Read ``config.yaml`` and resolve its ``path`` against the file's own folder.
 
     Checks that the split folders exist and hold images, and says how to create them if not.
+
+    Args:
+        config: the config file.
+
+    Returns:
+        Its entries, ``path`` made absolute.
+
+    Raises:
+        ConfigError: the file or a split folder it names is missing, empty or not YAML.
+
+    Example:
+        >>> yt.load_config("config.yaml")["names"]  # doctest: +SKIP
+        {0: '10 euro', 1: '5 euro'}
     """
 
     config = Path(config)
@@ -279,7 +305,7 @@ def _placement(report: DatasetReport, keep: list[str], ratios, explicit: dict, e
     how = "the lists given (train=, val=, test=)"
     if not given:
         given = _publisher_split(report, export_splits, keep_split)
-        how = f"the publisher's split kept ({report.kind or 'its own split files'})"
+        how = "the publisher's split kept"
         if given and "val" not in given:  # train and test given: val comes out of train by the ratios
             ratios = ratios[:2] if len(ratios) == 3 else ratios
             names = SPLIT_NAMES[: len(ratios)] + ("test",)
@@ -509,7 +535,7 @@ def split_dataset(
     Example:
         >>> result = yt.split_dataset("downloads/roboflow.zip", "annotations", config="config.yaml")  # doctest: +SKIP
         >>> print(result.how)  # doctest: +SKIP
-        the publisher's split kept (Roboflow YOLO export)
+        Roboflow YOLO export: the publisher's split kept
     """
     cleaning = _Cleaning(chosen_fixes(fix), remove_duplicates, remove_near_duplicates, keep_complete, drop_unlabelled, max_backgrounds, seed)
     if max_backgrounds is not None and not 0 <= max_backgrounds < 1:
