@@ -55,6 +55,7 @@ from .annotate import (  # noqa: E402
 )
 from ._common import safe_extract  # noqa: E402
 from .convert import ImportResult, import_export  # noqa: E402
+from .formats import recognise  # noqa: E402
 from .inspection import DatasetReport, inspect_dataset  # noqa: E402
 from .labels import read_class_names  # noqa: E402
 from .layout import export_split_files  # noqa: E402
@@ -85,6 +86,7 @@ __all__ = [
     "safe_extract",
     "merge_exports",
     "import_export",
+    "recognise",
     "ImportResult",
     "LabelStudio",
     "LabelStudioError",
