@@ -343,3 +343,18 @@ def test_near_duplicate_groups_equal_all_pairs(numpy2, monkeypatch):
                 h ^= 1 << int(bit)
             hashes[f"f{i:03d}"] = (h, np.clip(colours[k] + rng.integers(-20, 20, 48), 0, 255).astype(np.uint8).tobytes())
         assert near_duplicate_groups(hashes) == brute_force_groups(hashes, 4, 12.0), trial
+
+
+def test_publisher_split_kept_partly_or_not_at_all(sources, tmp_path):
+    resplit = yt.split_dataset(sources["roboflow"], tmp_path / "a", config=None, keep_split=False, progress=False)
+    assert resplit.table["images"].tolist() == [10, 2] and "by ratios" in resplit.how
+    folder = tmp_path / "no-valid"
+    presplit(folder, yaml_file=False)
+    for image in (folder / "images" / "val").iterdir():  # a publisher's train and test, no val
+        image.rename(folder / "images" / "train" / image.name)
+        (folder / "labels" / "val" / f"{image.stem}.txt").rename(folder / "labels" / "train" / f"{image.stem}.txt")
+    result = yt.split_dataset(folder, tmp_path / "b", config=tmp_path / "b" / "config.yaml", group=False, progress=False)
+    assert result.table["images"].tolist() == [8, 2, 2] and "val split from train" in result.how
+    assert result.files["test"] == ["test/im10.jpg", "test/im11.jpg"]
+    with pytest.raises(yt.DatasetError, match="no split of its own"):
+        yt.split_dataset(sources["labelimg"], tmp_path / "c", config=None, export_splits=True, progress=False)

@@ -139,7 +139,7 @@ def _recognise_file(path: Path, given: list[str] | None, task: str) -> Layout:
 
 def _yaml_kind(scan: Scan, file: Path, data: dict) -> str:
     roboflow = "roboflow" in data or any(p.name.lower().startswith("readme.roboflow") for p in scan.top(".txt")[:20])
-    if roboflow or any(split_name(p.name) == "val" and p.name.lower() == "valid" for p in scan.dirs):
+    if roboflow or any(p.name.lower() == "valid" for p in scan.dirs):
         return "Roboflow YOLO export"
     return f"Ultralytics dataset YAML ({file.name})"
 

@@ -305,7 +305,7 @@ def _placement(report: DatasetReport, keep: list[str], ratios, explicit: dict, e
     how = "the lists given (train=, val=, test=)"
     if not given:
         given = _publisher_split(report, export_splits, keep_split)
-        how = "the publisher's split kept"
+        how = "the publisher's split kept (keep_split=False splits by ratios instead)"
         if given and "val" not in given:  # train and test given: val comes out of train by the ratios
             ratios = ratios[:2] if len(ratios) == 3 else ratios
             names = SPLIT_NAMES[: len(ratios)] + ("test",)
@@ -535,7 +535,7 @@ def split_dataset(
     Example:
         >>> result = yt.split_dataset("downloads/roboflow.zip", "annotations", config="config.yaml")  # doctest: +SKIP
         >>> print(result.how)  # doctest: +SKIP
-        Roboflow YOLO export: the publisher's split kept
+        Roboflow YOLO export: the publisher's split kept (keep_split=False splits by ratios instead)
     """
     cleaning = _Cleaning(chosen_fixes(fix), remove_duplicates, remove_near_duplicates, keep_complete, drop_unlabelled, max_backgrounds, seed)
     if max_backgrounds is not None and not 0 <= max_backgrounds < 1:
