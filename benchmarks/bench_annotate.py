@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import yolo_training as yt  # noqa: E402
-from yolo_training import annotate as A  # noqa: E402
+from yolo_training._common import list_images  # noqa: E402
+from yolo_training.labelstudio import original_name  # noqa: E402
 
 
 def _regions(label: Path, names: list[str]) -> list[dict]:
@@ -40,7 +41,7 @@ def _regions(label: Path, names: list[str]) -> list[dict]:
     return out
 
 
-def _ui_export(client: A.LabelStudio, project_id: int, out: Path) -> None:
+def _ui_export(client: yt.LabelStudio, project_id: int, out: Path) -> None:
     """The web UI's route: an export snapshot, polled until ready, downloaded as YOLO with images."""
     snap = client.post(f"/api/projects/{project_id}/exports", json={}).json()
     while snap.get("status") not in ("completed", "failed"):
@@ -62,25 +63,25 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=1000)
     args = ap.parse_args()
-    if not A.label_studio_installed():
+    if not yt.label_studio_installed():
         sys.exit("Label Studio is not installed: run `yolo-training label install` first.")
     with tempfile.TemporaryDirectory(prefix="bench-annotate-") as tmp:
         tmp = Path(tmp)
         t0 = time.perf_counter()
-        info = A.start_label_studio(port=A.free_port(), home=tmp / "ls", quiet=True)
+        info = yt.start_label_studio(port=yt.free_port(), home=tmp / "ls", quiet=True)
         print(f"server answered after {time.perf_counter() - t0:.0f} s")
         try:
-            client = A.connect(info.url, info.token)
+            client = yt.connect(info.url, info.token)
             export = yt.generate_sample(tmp / "sample", n_images=args.images, seed=1)
             names = yt.read_class_names(export)
 
-            project = A.create_labeling_project("bench", list(names), client=client)
+            project = yt.create_labeling_project("bench", list(names), client=client)
             t0 = time.perf_counter()
-            A.import_images(project, export / "images")
+            yt.import_images(project, export / "images")
             t_import = time.perf_counter() - t0
 
-            plain = A.create_labeling_project("bench-plain", list(names), client=client)
-            images = yt.dataset.list_images(export / "images")
+            plain = yt.create_labeling_project("bench-plain", list(names), client=client)
+            images = list_images(export / "images")
             t0 = time.perf_counter()
             for start in range(0, len(images), 50):
                 handles = [open(p, "rb") for p in images[start : start + 50]]
@@ -95,14 +96,14 @@ def main() -> None:
             t0 = time.perf_counter()
             tasks = []
             for t in client.tasks(project.id):
-                stem = Path(A._original_name(t["data"]["image"])).stem
+                stem = Path(original_name(t["data"]["image"])).stem
                 tasks.append({"data": t["data"], "annotations": [{"result": _regions(export / "labels" / f"{stem}.txt", names)}]})
-            project = A.create_labeling_project("bench-annotated", list(names), client=client)
+            project = yt.create_labeling_project("bench-annotated", list(names), client=client)
             client.post(f"/api/projects/{project.id}/import", json=tasks)
             t_annotate = time.perf_counter() - t0
 
             t0 = time.perf_counter()
-            pulled = A.pull_export(project, tmp / "annotations" / "export")
+            pulled = yt.pull_export(project, tmp / "annotations" / "export")
             t_pull = time.perf_counter() - t0
             assert pulled.images == args.images, pulled
             t0 = time.perf_counter()
@@ -114,7 +115,7 @@ def main() -> None:
                     f.write(chunk)
             t_direct = time.perf_counter() - t0
         finally:
-            A.stop_label_studio(home=tmp / "ls", quiet=True)
+            yt.stop_label_studio(home=tmp / "ls", quiet=True)
     n = args.images
     print(f"import {n} images: package {t_import:.1f} s ({n / t_import:.0f}/s), plain POSTs {t_plain_import:.1f} s, "
           f"ratio {t_import / t_plain_import:.2f}")  # fmt: skip

@@ -17,7 +17,17 @@ from pathlib import Path
 import pytest
 
 import yolo_training as yt
-from yolo_training import annotate as A
+from yolo_training.labelstudio import connect, create_labeling_project, import_images, original_name
+from yolo_training.labelstudio_export import pull_export
+from yolo_training.labelstudio_server import (
+    free_port,
+    label_studio_home,
+    label_studio_installed,
+    label_studio_status,
+    start_label_studio,
+    stop_label_studio,
+)
+from yolo_training.prelabel import accept_predictions, preannotate
 
 from conftest import tree_fingerprint
 
@@ -25,22 +35,22 @@ CLASSES = ["5 euro", "10 euro"]  # configuration order; the export sorts them
 
 
 def _requires_label_studio():
-    if not A.label_studio_installed():
-        pytest.skip(f"Label Studio is not installed in {A._venv_dir()}: run `yolo-training label install` first.")
+    if not label_studio_installed():
+        pytest.skip(f"Label Studio is not installed in {label_studio_home() / 'venv'}: run `yolo-training label install` first.")
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     _requires_label_studio()
     home = tmp_path_factory.mktemp("label-studio")
-    info = A.start_label_studio(port=A.free_port(), home=home, quiet=True)
+    info = start_label_studio(port=free_port(), home=home, quiet=True)
     yield info
-    A.stop_label_studio(home=home, quiet=True)
+    stop_label_studio(home=home, quiet=True)
 
 
 @pytest.fixture(scope="session")
 def client(server):
-    return A.connect(server.url, server.token)
+    return connect(server.url, server.token)
 
 
 def _read(label: Path) -> list[tuple[int, list[float]]]:
@@ -72,7 +82,7 @@ def _annotate_all(project, export: Path, task: str) -> dict[str, list[tuple[str,
     names = yt.read_class_names(export)
     drawn = {}
     for t in project.client.tasks(project.id):
-        original = A._original_name(t["data"]["image"])
+        original = original_name(t["data"]["image"])
         label = export / "labels" / f"{Path(original).stem}.txt"
         project.client.post(f"/api/tasks/{t['id']}/annotations", json={"result": _regions(label, names, task), "was_cancelled": False})
         drawn[original] = sorted((names[c], v) for c, v in _read(label))
@@ -82,7 +92,7 @@ def _annotate_all(project, export: Path, task: str) -> dict[str, list[tuple[str,
 def _pulled(export: Path) -> dict[str, list[tuple[str, list[float]]]]:
     names = yt.read_class_names(export)  # ids from the export, never from the configuration
     return {
-        A._original_name(img.name): sorted((names[c], v) for c, v in _read(export / "labels" / f"{img.stem}.txt"))
+        original_name(img.name): sorted((names[c], v) for c, v in _read(export / "labels" / f"{img.stem}.txt"))
         for img in sorted((export / "images").iterdir())
     }
 
@@ -98,10 +108,10 @@ def _assert_same(pulled, drawn):
 
 def test_boxes_round_trip(client, tmp_path):
     export = yt.generate_sample(tmp_path / "sample", n_images=5, seed=11)
-    project = A.create_labeling_project("boxes", CLASSES, client=client)
+    project = create_labeling_project("boxes", CLASSES, client=client)
     assert project.task == "detect" and project.classes == CLASSES
-    assert len(A.import_images(project, export / "images")) == 5
-    assert A.import_images(project, export / "images") == []  # already there: skipped
+    assert len(import_images(project, export / "images")) == 5
+    assert import_images(project, export / "images") == []  # already there: skipped
     assert len(client.tasks(project.id)) == 5
     drawn = _annotate_all(project, export, "detect")
 
@@ -109,13 +119,13 @@ def test_boxes_round_trip(client, tmp_path):
     dest = tmp_path / "annotations" / "export"
     dest.parent.mkdir()
     before = tree_fingerprint(yt.generate_sample(dest, n_images=2, seed=1))
-    result = A.pull_export(project, dest)
+    result = pull_export(project, dest)
     assert result.images == 5 and result.names == ["10 euro", "5 euro"]  # Label Studio sorts the names
     assert result.backup is not None and tree_fingerprint(result.backup) == before
     _assert_same(_pulled(dest), drawn)
 
     # pulling again over an untouched pull replaces it without a backup
-    again = A.pull_export(project, dest)
+    again = pull_export(project, dest)
     assert again.backup is None
     assert len(list(dest.parent.glob("export.backup-*"))) == 1
     assert not list(dest.parent.glob(".export.pulling-*"))
@@ -124,11 +134,11 @@ def test_boxes_round_trip(client, tmp_path):
 
 def test_polygons_round_trip(client, tmp_path):
     export = yt.generate_sample(tmp_path / "sample", n_images=5, seed=12, task="segment")
-    project = A.create_labeling_project("polygons", CLASSES, task="segment", client=client)
+    project = create_labeling_project("polygons", CLASSES, task="segment", client=client)
     assert project.task == "segment"
-    A.import_images(project, export / "images")
+    import_images(project, export / "images")
     drawn = _annotate_all(project, export, "segment")
-    result = A.pull_export(project, tmp_path / "pulled")
+    result = pull_export(project, tmp_path / "pulled")
     assert result.images == 5 and result.backup is None
     _assert_same(_pulled(tmp_path / "pulled"), drawn)
 
@@ -137,16 +147,16 @@ def test_preannotate_uploads_the_models_predictions(client, tiny_run, tmp_path):
     from ultralytics import YOLO
 
     export = yt.generate_sample(tmp_path / "sample", n_images=5, seed=13)
-    project = A.create_labeling_project("prelabel", CLASSES, client=client)
-    A.import_images(project, export / "images")
-    done = A.preannotate(project, tiny_run, conf=0.001, max_det=4, model_version="tiny")
+    project = create_labeling_project("prelabel", CLASSES, client=client)
+    import_images(project, export / "images")
+    done = preannotate(project, tiny_run, conf=0.001, max_det=4, model_version="tiny")
     assert done.tasks == 5 and done.regions > 0
-    assert A.preannotate(project, tiny_run, conf=0.001, max_det=4, model_version="tiny").tasks == 0  # nothing left
+    assert preannotate(project, tiny_run, conf=0.001, max_det=4, model_version="tiny").tasks == 0  # nothing left
 
     model = YOLO(str(tiny_run.best))
     expected = {}
     for t in client.tasks(project.id):
-        original = A._original_name(t["data"]["image"])
+        original = original_name(t["data"]["image"])
         (pred,) = client.get("/api/predictions", params={"task": t["id"]}).json()
         assert pred["model_version"] == "tiny"
         r = model.predict(str(export / "images" / original), conf=0.001, max_det=4, verbose=False)[0]
@@ -155,8 +165,8 @@ def test_preannotate_uploads_the_models_predictions(client, tiny_run, tmp_path):
         assert [reg["value"]["rectanglelabels"][0] for reg in pred["result"]] == [model.names[int(c)] for c in r.boxes.cls.tolist()]
         expected[original] = sorted((model.names[int(c)], box) for c, box in zip(r.boxes.cls.tolist(), r.boxes.xywhn.tolist()))
 
-    assert A.accept_predictions(project) == 5
-    A.pull_export(project, tmp_path / "pulled")
+    assert accept_predictions(project) == 5
+    pull_export(project, tmp_path / "pulled")
     _assert_same(_pulled(tmp_path / "pulled"), expected)
 
 
@@ -166,31 +176,31 @@ def test_preannotate_polygons_and_classes(client, tmp_path):
 
     export = yt.generate_sample(tmp_path / "sample", n_images=2, seed=14, task="segment")
     seg = YOLO("yolov8n-seg.yaml")
-    project = A.create_labeling_project("prelabel-seg", list(seg.names.values()), task="segment", client=client)
-    A.import_images(project, export / "images")
-    done = A.preannotate(project, seg, conf=0.0, max_det=2, imgsz=64, model_version="untrained")
+    project = create_labeling_project("prelabel-seg", list(seg.names.values()), task="segment", client=client)
+    import_images(project, export / "images")
+    done = preannotate(project, seg, conf=0.0, max_det=2, imgsz=64, model_version="untrained")
     assert done.tasks == 2 and done.regions > 0
     expected = {}
     for t in client.tasks(project.id):
-        original = A._original_name(t["data"]["image"])
+        original = original_name(t["data"]["image"])
         r = seg.predict(str(export / "images" / original), conf=0.0, max_det=2, imgsz=64, verbose=False)[0]
         expected[original] = sorted(
             (seg.names[int(c)], [float(v) for v in xy.reshape(-1)]) for c, xy in zip(r.boxes.cls.tolist(), r.masks.xyn) if len(xy) >= 3
         )
-    A.accept_predictions(project)
-    A.pull_export(project, tmp_path / "pulled")
+    accept_predictions(project)
+    pull_export(project, tmp_path / "pulled")
     _assert_same(_pulled(tmp_path / "pulled"), expected)
 
     with pytest.raises(yt.LabelStudioError, match=r"labels polygons \(segment\), but the model is a detect model"):
-        A.preannotate(project, YOLO("yolov8n.yaml"))
+        preannotate(project, YOLO("yolov8n.yaml"))
 
     cls = YOLO("yolov8n-cls.yaml")
-    project = A.create_labeling_project("prelabel-cls", list(cls.names.values()), task="classify", client=client)
-    A.import_images(project, export / "images")
-    assert A.preannotate(project, cls, imgsz=64).regions == 2
+    project = create_labeling_project("prelabel-cls", list(cls.names.values()), task="classify", client=client)
+    import_images(project, export / "images")
+    assert preannotate(project, cls, imgsz=64).regions == 2
     for t in client.tasks(project.id):
         (pred,) = client.get("/api/predictions", params={"task": t["id"]}).json()
-        r = cls.predict(str(export / "images" / A._original_name(t["data"]["image"])), imgsz=64, verbose=False)[0]
+        r = cls.predict(str(export / "images" / original_name(t["data"]["image"])), imgsz=64, verbose=False)[0]
         assert pred["result"][0]["value"]["choices"] == [cls.names[r.probs.top1]]
         assert pred["result"][0]["score"] == pytest.approx(float(r.probs.top1conf), abs=1e-5)
 
@@ -198,42 +208,42 @@ def test_preannotate_polygons_and_classes(client, tmp_path):
 def test_classes_round_trip(client, tmp_path):
     """A classification project is pulled as one folder per chosen class; unlabelled tasks stay out."""
     images = yt.generate_sample(tmp_path / "sample", n_images=3, seed=15) / "images"
-    project = A.create_labeling_project("classes", CLASSES, task="classify", client=client)
+    project = create_labeling_project("classes", CLASSES, task="classify", client=client)
     assert project.task == "classify" and project.classes == CLASSES
-    A.import_images(project, images)
-    tasks = sorted(client.tasks(project.id), key=lambda t: A._original_name(t["data"]["image"]))
+    import_images(project, images)
+    tasks = sorted(client.tasks(project.id), key=lambda t: original_name(t["data"]["image"]))
     chosen = {}
     for t, name in zip(tasks[:2], ["5 euro", "10 euro"]):
         region = {"from_name": "label", "to_name": "image", "type": "choices", "value": {"choices": [name]}}
         client.post(f"/api/tasks/{t['id']}/annotations", json={"result": [region]})
-        chosen[A._original_name(t["data"]["image"])] = name
-    result = A.pull_export(project, tmp_path / "pulled")
+        chosen[original_name(t["data"]["image"])] = name
+    result = pull_export(project, tmp_path / "pulled")
     assert result.images == 2 and result.names == ["10 euro", "5 euro"]
-    pulled = {A._original_name(p.name): p for p in (tmp_path / "pulled").rglob("*.jpg")}
+    pulled = {original_name(p.name): p for p in (tmp_path / "pulled").rglob("*.jpg")}
     assert {n: p.parent.name for n, p in pulled.items()} == chosen
     assert all(p.read_bytes() == (images / n).read_bytes() for n, p in pulled.items())
 
 
 def test_duplicate_project_name(client):
-    A.create_labeling_project("twice", CLASSES, client=client)
+    create_labeling_project("twice", CLASSES, client=client)
     with pytest.raises(yt.LabelStudioError, match="exists already"):
-        A.create_labeling_project("twice", CLASSES, client=client)
+        create_labeling_project("twice", CLASSES, client=client)
 
 
 def test_empty_project_export_keeps_the_old_export(client, tmp_path):
     dest = yt.generate_sample(tmp_path / "export", n_images=2, seed=2)
     before = tree_fingerprint(dest)
-    project = A.create_labeling_project("empty", CLASSES, client=client)
+    project = create_labeling_project("empty", CLASSES, client=client)
     with pytest.raises(yt.LabelStudioError, match="no annotated image"):
-        A.pull_export(project, dest)
+        pull_export(project, dest)
     assert tree_fingerprint(dest) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]  # no temporary folder left
 
 
 def test_other_class_names_keep_the_old_export(client, tmp_path):
     images = yt.generate_sample(tmp_path / "sample", n_images=1, seed=3) / "images"
-    project = A.create_labeling_project("pets", ["cat", "dog"], client=client)
-    A.import_images(project, images)
+    project = create_labeling_project("pets", ["cat", "dog"], client=client)
+    import_images(project, images)
     (task,) = client.tasks(project.id)
     region = {"from_name": "label", "to_name": "image", "type": "rectanglelabels", "original_width": 400, "original_height": 300,
               "value": {"x": 10, "y": 10, "width": 20, "height": 20, "rotation": 0, "rectanglelabels": ["dog"]}}  # fmt: skip
@@ -241,20 +251,20 @@ def test_other_class_names_keep_the_old_export(client, tmp_path):
     dest = yt.generate_sample(tmp_path / "export", n_images=2, seed=2)
     before = tree_fingerprint(dest)
     with pytest.raises(yt.DatasetError, match=r"differ from those of .*Nothing was changed"):
-        A.pull_export(project, dest)
+        pull_export(project, dest)
     assert tree_fingerprint(dest) == before
-    result = A.pull_export(project, dest, replace_classes=True)  # asked for: the old one becomes a backup
+    result = pull_export(project, dest, replace_classes=True)  # asked for: the old one becomes a backup
     assert result.names == ["cat", "dog"] and tree_fingerprint(result.backup) == before
 
 
 def test_wrong_token(server):
     with pytest.raises(yt.LabelStudioError, match="refused the API token"):
-        A.connect(server.url, "not-the-token").projects()
+        connect(server.url, "not-the-token").projects()
 
 
 def test_server_not_running():
     with pytest.raises(yt.LabelStudioError, match="No Label Studio answers at .*label start"):
-        A.connect(f"http://127.0.0.1:{A.free_port()}", "token").projects()
+        connect(f"http://127.0.0.1:{free_port()}", "token").projects()
 
 
 def test_port_in_use(tmp_path):
@@ -264,8 +274,8 @@ def test_port_in_use(tmp_path):
         s.listen()
         port = s.getsockname()[1]
         with pytest.raises(yt.LabelStudioError, match=f"Port {port} is in use.*--port"):
-            A.start_label_studio(port=port, home=tmp_path, quiet=True)
-    assert A.label_studio_status(tmp_path) is None
+            start_label_studio(port=port, home=tmp_path, quiet=True)
+    assert label_studio_status(tmp_path) is None
 
 
 def test_cli_label_in_a_project_without_label_studio(tmp_path, monkeypatch, capsys):
@@ -274,12 +284,12 @@ def test_cli_label_in_a_project_without_label_studio(tmp_path, monkeypatch, caps
     monkeypatch.setenv("YOLO_TRAINING_HOME", str(tmp_path))  # a project where nothing is installed
     assert main(["label", "status"]) == 1
     assert "not running" in capsys.readouterr().out
-    assert main(["label", "start", "--port", str(A.free_port())]) == 2
+    assert main(["label", "start", "--port", str(free_port())]) == 2
     assert "yolo-training label install" in capsys.readouterr().err
     assert main(["label", "stop"]) == 0
     assert "not running" in capsys.readouterr().out
     with pytest.raises(yt.LabelStudioError, match="not running"):
-        A.connect()
+        connect()
 
 
 def test_stale_state_never_stops_another_program(tmp_path):
@@ -287,8 +297,8 @@ def test_stale_state_never_stops_another_program(tmp_path):
     state = {"url": "http://127.0.0.1:1", "username": "u", "password": "p", "token": "t", "pid": os.getpid(), "port": 1,
              "log": str(tmp_path / "server.log"), "data_dir": str(tmp_path / "data")}  # fmt: skip
     (tmp_path / "server.json").write_text(__import__("json").dumps(state))
-    assert A.label_studio_status(tmp_path) is None
-    assert A.stop_label_studio(home=tmp_path, quiet=True) is False  # and this process is still here
+    assert label_studio_status(tmp_path) is None
+    assert stop_label_studio(home=tmp_path, quiet=True) is False  # and this process is still here
 
 
 # ------------------------------------------------------------------ offline box editor (no server)
@@ -301,8 +311,8 @@ def test_box_editor_saves_yolo_labels_with_a_backup(tmp_path):
     assert len(editor.boxes) == len(_read(editor.label_file))
     editor.widget  # the interactive view exists (jupyter-bbox-widget when installed)
     box = {"x": 40, "y": 30, "width": 100, "height": 60, "label": "5 euro"}
-    if editor._bbox is not None:
-        editor._bbox.bboxes = [box]  # what a drawn box looks like in the widget
+    if hasattr(editor._view, "bbox"):  # jupyter-bbox-widget is installed
+        editor._view.bbox.bboxes = [box]  # what a drawn box looks like in the widget
     else:
         editor.set_boxes([box])
     label = editor.save()
@@ -325,10 +335,11 @@ def test_box_editor_without_the_drawing_widget(tmp_path, monkeypatch):
     export = yt.generate_sample(tmp_path / "export", n_images=1, seed=6)
     editor = yt.box_editor(export)
     editor.widget
-    assert editor._bbox is None and editor._text.value.count("euro") == len(_read(editor.label_file))
-    editor._text.value = "10 euro, 0, 0, 200, 150\n"
+    text = editor._view.text
+    assert not hasattr(editor._view, "bbox") and text.value.count("euro") == len(_read(editor.label_file))
+    text.value = "10 euro, 0, 0, 200, 150\n"
     assert _read(editor.save()) == [(0, pytest.approx([0.25, 0.25, 0.5, 0.5], abs=1e-6))]
-    editor._text.value = "10 euro, zero, 0, 200, 150"
+    text.value = "10 euro, zero, 0, 200, 150"
     with pytest.raises(yt.DatasetError, match="line 1"):
         editor.save()
 
@@ -398,8 +409,8 @@ def test_browser_drawn_rectangle_reaches_the_export(server, client, tmp_path):
     if not _chromium():
         pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
     images = yt.generate_sample(tmp_path / "sample", n_images=1, seed=4) / "images"
-    project = A.create_labeling_project("browser", CLASSES, client=client)
-    A.import_images(project, images)
+    project = create_labeling_project("browser", CLASSES, client=client)
+    import_images(project, images)
     (task,) = client.tasks(project.id)
     flags = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     with sync_api.sync_playwright() as pw:
@@ -427,7 +438,7 @@ def test_browser_drawn_rectangle_reaches_the_export(server, client, tmp_path):
             page.wait_for_timeout(1500)
         finally:
             browser.close()
-    A.pull_export(project, tmp_path / "pulled")
+    pull_export(project, tmp_path / "pulled")
     ((name, box),) = next(iter(_pulled(tmp_path / "pulled").values()))
     assert name == "10 euro"
     assert box == pytest.approx([0.4, 0.5, 0.4, 0.4], abs=0.01)

@@ -36,23 +36,25 @@ from .acquire import (  # noqa: E402
     show_images,
     video_info,
 )
-from .annotate import (  # noqa: E402
-    BoxEditor,
+from .box_editor import BoxEditor, box_editor  # noqa: E402
+from .labelstudio import (  # noqa: E402
     LabelingProject,
     LabelStudio,
-    accept_predictions,
-    box_editor,
     connect,
     create_labeling_project,
     get_labeling_project,
     import_images,
+)
+from .labelstudio_export import pull_export  # noqa: E402
+from .labelstudio_server import (  # noqa: E402
+    free_port,
     install_label_studio,
+    label_studio_installed,
     label_studio_status,
-    preannotate,
-    pull_export,
     start_label_studio,
     stop_label_studio,
 )
+from .prelabel import accept_predictions, preannotate  # noqa: E402
 from ._common import safe_extract  # noqa: E402
 from .convert import ImportResult, import_export  # noqa: E402
 from .formats import recognise  # noqa: E402
@@ -97,7 +99,9 @@ __all__ = [
     "create_labeling_project",
     "get_labeling_project",
     "import_images",
+    "free_port",
     "install_label_studio",
+    "label_studio_installed",
     "label_studio_status",
     "preannotate",
     "pull_export",
