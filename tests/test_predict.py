@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 import yolo_training as yt
+
+pm = sys.modules["yolo_training.predict"]  # the module (yolo_training.predict is the function)
+CORNERS = ["x1", "y1", "x2", "y2"]
 
 
 @pytest.fixture(scope="module")
@@ -99,16 +105,86 @@ def test_list_models_and_pick_by_name(tiny_run):
         yt.find_model("nope", tiny_run.dir.parent)
 
 
+def test_predict_in_a_loop_loads_the_model_once_and_writes_nothing(model, tiny_split, tmp_path, monkeypatch):
+    images = sorted((tiny_split.parent / "images" / "val").iterdir())[:3]
+    loads = []
+    real_load = pm.load_model
+    monkeypatch.setattr(pm, "load_model", lambda m: loads.append(m) or real_load(m))
+    kept = tmp_path / "kept.pt"
+    shutil.copy(model, kept)
+    runs_before = sorted(yt.env.runs_dir().rglob("*")) if yt.env.runs_dir().is_dir() else []
+    results = [yt.predict(kept, image, conf=0.001, show=False) for image in images]
+    assert len(loads) == 1  # one load for the whole loop
+    assert all(r.outputs == [] for r in results)  # no annotated files unless asked
+    assert (sorted(yt.env.runs_dir().rglob("*")) if yt.env.runs_dir().is_dir() else []) == runs_before
+    together = yt.predict(kept, images, conf=0.001, show=False).detections
+    one_by_one = pd.concat([r.detections for r in results], ignore_index=True)
+    pd.testing.assert_frame_equal(together, one_by_one)  # the kept model gives what a fresh one gives
+    # the file written again (a retrained last.pt, a new export): loaded again
+    stat = kept.stat()
+    os.utime(kept, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    yt.predict(kept, images[0], show=False)
+    assert len(loads) == 2
+    # another image size on the same kept model is honoured, and the next call is back at the trained size
+    wide = yt.predict(kept, images[0], imgsz=128, save=True, out=tmp_path / "wide", show=False)
+    assert cv2.imread(str(wide.outputs[0])) is not None and len(loads) == 2
+    pd.testing.assert_frame_equal(yt.predict(kept, images[0], conf=0.001, show=False).detections, results[0].detections)
+
+
+def _real_detections(model, tiny_split) -> pd.DataFrame:
+    images = sorted((tiny_split.parent / "images" / "val").iterdir())[:4]
+    found = yt.predict(model, images, conf=0.001, show=False).detections
+    assert len(found) >= 5, "the tiny model should find some boxes at conf=0.001"
+    return found
+
+
+#: The tiny model's confidences are 0.001 to ~0.01: the comparison's tolerance is scaled to them.
+TOLERANCE = dict(conf=0.001, conf_tolerance=0.0002)
+
+
+def test_compare_detections_allows_runtime_noise(model, tiny_split):
+    a = _real_detections(model, tiny_split)
+    rng = np.random.default_rng(0)
+    noisy = a.sample(frac=1.0, random_state=1).reset_index(drop=True)  # another order: near-equal scores swap
+    noisy[CORNERS] = noisy[CORNERS].to_numpy(float) + rng.uniform(-0.3, 0.3, (len(noisy), 4))
+    noisy["confidence"] = noisy["confidence"] + rng.uniform(-5e-5, 5e-5, len(noisy))
+    same = yt.compare_detections(a, noisy, **TOLERANCE)
+    assert same.same and same.matched == len(a) and same.borderline == 0 and same.worst_iou > 0.9
+    # one more box just above the threshold on one side: it may legitimately fall either side
+    extra = pd.concat([noisy, a.iloc[[0]].assign(confidence=0.001 + 0.0001, x1=0.0, y1=0.0, x2=5.0, y2=5.0)], ignore_index=True)
+    near = yt.compare_detections(a, extra, **TOLERANCE)
+    assert near.same and near.borderline == 1
+
+
+def test_compare_detections_catches_real_differences(model, tiny_split):
+    a = _real_detections(model, tiny_split)
+    top = int(a["confidence"].to_numpy().argmax())
+    assert a["confidence"].iloc[top] > TOLERANCE["conf"] + TOLERANCE["conf_tolerance"]  # a confident box to spoil
+    width = a["x2"].iloc[top] - a["x1"].iloc[top]
+    moved, relabelled, unsure, dropped = a.copy(), a.copy(), a.copy(), a.drop(index=a.index[top])
+    moved.loc[moved.index[top], ["x1", "x2"]] += width / 2
+    relabelled.loc[relabelled.index[top], "class_id"] = 1 - relabelled["class_id"].iloc[top]
+    unsure.loc[unsure.index[top], "confidence"] += 3 * TOLERANCE["conf_tolerance"]
+    for label, b in {"moved": moved, "relabelled": relabelled, "unsure": unsure}.items():
+        result = yt.compare_detections(a, b, **TOLERANCE)
+        assert not result.same and (result.only_first, result.only_second) == (1, 1), label
+    missing = yt.compare_detections(a, dropped, **TOLERANCE)
+    assert not missing.same and (missing.only_first, missing.only_second) == (1, 0)
+    assert "1 only in the first" in str(missing)
+
+
 def test_export_onnx_gives_the_same_results(model, tiny_split):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    images = sorted((tiny_split.parent / "images" / "val").iterdir())[:2]
-    exported = yt.export(model, images=images)
+    images = sorted((tiny_split.parent / "images" / "val").iterdir())[:4]
+    # compared on every box the model finds at conf=0.001, not on an empty set
+    exported = yt.export(model, images=images, **TOLERANCE)
     assert exported.path.suffix == ".onnx" and exported.path.is_file()
     assert exported.max_difference < 1e-3 * exported.scale and exported.same_detections
-    a = yt.predict(model, images, conf=0.001, save=False, show=False).detections
-    b = yt.predict(exported.path, images, conf=0.001, save=False, show=False).detections
-    assert abs(len(a) - len(b)) <= max(2, len(a) // 10)  # boxes at the 0.001 edge may differ by rounding
+    assert exported.detections.matched >= 5 and exported.detections.worst_iou > 0.99
+    assert "matched" in str(exported)
+    b = yt.predict(exported.path, images, conf=0.001, show=False).detections
+    assert len(b) >= exported.detections.matched  # the export predicts through predict() too
     with pytest.raises(yt.YoloTrainingError, match="only 'onnx'"):
         yt.export(model, format="tflite")
 
