@@ -136,13 +136,42 @@ def test_bad_input_fails_before_training(search, sample_config, tmp_path, monkey
     with pytest.raises(YoloTrainingError, match=r"Cannot open the study storage .*127\.0\.0\.1.*running"):
         yt.explore(sample_config, trials=2, space=SPACE, storage=f"postgresql://student:secret@127.0.0.1:{port}/studies")
     # The e2e study exists: continuing it with another space or metric would mix incomparable trials.
-    with pytest.raises(YoloTrainingError, match="exists with a different search space"):
+    with pytest.raises(YoloTrainingError, match="exists with a different search space.*if_exists='new'.*if_exists='replace'"):
         yt.explore(sample_config, trials=5, space={**SPACE, "lr0": (1e-4, 1e-1, "log")}, study="e2e", storage=folder / "study.db")
+    with pytest.raises(YoloTrainingError, match="if_exists='again' is not one of"):
+        yt.explore(sample_config, trials=5, space=SPACE, study="e2e", storage=folder / "study.db", if_exists="again")
     with pytest.raises(YoloTrainingError, match="exists with a different metric"):
         yt.explore(sample_config, trials=5, space=SPACE, metric="mAP50", study="e2e", storage=folder / "study.db")
     assert len(optuna.load_study(study_name="e2e", storage=_sqlite(folder / "study.db")).trials) == 3
     with pytest.raises(YoloTrainingError, match="no study 'nope'"):
         yt.study_results("nope", folder / "study.db")
+
+
+def test_another_space_goes_to_a_new_study_or_replaces_the_old_one(sample_config, tmp_path, capsys):
+    """A student runs chapter 6 again with other settings: never mixed into one study, and one argument goes on."""
+    db, runs = tmp_path / "course.db", tmp_path / "runs"
+    other = {**SPACE, "lr0": (1e-4, 1e-2, "log")}
+    first = yt.explore(sample_config, trials=1, space=SPACE, study="course", storage=db, project=runs, seed=1)
+    (old_run,) = [Path(t.user_attrs["run_dir"]) for t in first.trials]
+    assert first.study_name == "course"
+
+    second = yt.explore(sample_config, trials=1, space=other, study="course", storage=db, project=runs, seed=1, if_exists="new")
+    assert second.study_name == "course-2" and len(second.trials) == 1
+    assert "this search is study 'course-2'" in capsys.readouterr().out
+    assert len(optuna.load_study(study_name="course", storage=_sqlite(db)).trials) == 1  # untouched
+    # again with the same other space: it goes on in course-2 (nothing left to do), not course-3
+    again = yt.explore(sample_config, trials=1, space=other, study="course", storage=db, project=runs, if_exists="new")
+    assert again.study_name == "course-2" and len(again.trials) == 1
+    (kept_run,) = [Path(t.user_attrs["run_dir"]) for t in again.trials]
+
+    replaced = yt.explore(sample_config, trials=1, space=other, study="course", storage=db, project=runs, seed=1, if_exists="replace")
+    assert replaced.study_name == "course" and len(replaced.trials) == 1
+    new_run = Path(replaced.trials[0].user_attrs["run_dir"])
+    # the replaced study's run was deleted, so the new trial 0 has its folder name again (else trial-0003)
+    assert new_run == old_run and yaml.safe_load((new_run / ex.TRIAL_FILE).read_text())["settings"]["lr0"] <= 1e-2
+    assert sorted(p.name for p in runs.iterdir()) == sorted([old_run.name, kept_run.name])
+    assert (kept_run / "weights" / "best.pt").is_file()  # another study's run in the same folder is kept
+    assert yt.study_results("course-2", db)["trial"].tolist() == [0]
 
 
 def test_bad_trial_is_pruned_and_failed_trial_recorded(sample_config, tmp_path, monkeypatch):

@@ -83,7 +83,18 @@ _SPACE_ATTR = "yolo_training"
 
 
 def metric_names(task: str = "detect") -> list[str]:
-    """The metrics a search can optimise for ``task``: maximised scores, then minimised losses."""
+    """The metrics a search can optimise for ``task``: maximised scores, then minimised losses.
+
+    Args:
+        task: ``"detect"``, ``"segment"`` or ``"classify"``.
+
+    Returns:
+        Their names, as :func:`explore`'s ``metric`` takes them.
+
+    Example:
+        >>> metric_names("classify")
+        ['top1', 'top5', 'fitness', 'val/loss']
+    """
     return [*_TASK_METRICS[task], "fitness", *(f"val/{loss}" for loss in _LOSSES[task])]
 
 
@@ -123,6 +134,16 @@ def default_space(budget_per_trial: int | None = None, task: str = "detect") -> 
     else a fixed setting. ``optimizer`` is fixed to SGD because Ultralytics' automatic choice
     ignores ``lr0`` and ``momentum``. Under ``YOLO_TRAINING_PROFILE=fast`` the model is the
     nano one and image size and epochs are capped (see :data:`yolo_training.train.FAST_PROFILE`).
+
+    Args:
+        budget_per_trial: the most epochs one trial trains (default 10).
+        task: the task the space is for.
+
+    Returns:
+        The space: argument name to choices, range or fixed value.
+
+    Example:
+        >>> space = {**default_space(budget_per_trial=2), "fraction": 0.25}  # doctest: +SKIP
     """
     budget = _budget(budget_per_trial)
     fast = profile() == "fast"
@@ -255,7 +276,17 @@ class Space:
 
 
 def read_space(path: str | Path) -> dict:
-    """A search space from a YAML or JSON file: ``lr0: {low: 0.0001, high: 0.1, log: true}``, ``imgsz: [224, 320]``."""
+    """A search space from a YAML or JSON file: ``lr0: {low: 0.0001, high: 0.1, log: true}``, ``imgsz: [224, 320]``.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The space, as :func:`explore` takes it.
+
+    Example:
+        >>> study = explore(space=read_space("space.yaml"))  # doctest: +SKIP
+    """
     path = Path(path)
     try:
         space = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -276,10 +307,18 @@ def check_space(space: dict | None = None, budget_per_trial: int | None = None, 
     Raises :class:`YoloTrainingError` for an empty or impossible space, an unknown training
     argument, a model name that does not exist, an image size that is not a multiple of 32,
     a value Ultralytics would reject (fractions outside 0-1), or epochs beyond the budget.
-    """
-    import optuna.distributions as od
-    from ultralytics.cfg import CFG_FRACTION_KEYS, CFG_INT_KEYS, DEFAULT_CFG_DICT
 
+    Args:
+        space: the space as :func:`explore` takes it.
+        budget_per_trial: the most epochs one trial trains (default 10).
+        task: the task the space is for.
+
+    Returns:
+        A :class:`Space`: the distributions Optuna samples, the fixed settings, and notes on the caps.
+
+    Example:
+        >>> print(check_space({"lr0": (1e-4, 1e-1, "log"), "optimizer": "SGD"}))  # doctest: +SKIP
+    """
     budget, asked = _budget(budget_per_trial), _budget(budget_per_trial, capped=False)
     if space is None:
         space = default_space(budget_per_trial, task)
@@ -288,6 +327,25 @@ def check_space(space: dict | None = None, budget_per_trial: int | None = None, 
             f"space={space!r} is empty: give a dict such as {{'lr0': (1e-4, 1e-1, 'log'), 'imgsz': [224, 320]}}, "
             "or leave space=None for the default space."
         )
+    result = _read_space(space)
+    for name in {*result.distributions, *result.fixed}:
+        _check_values(name, result.distributions.get(name), result.fixed.get(name), task, asked)
+    if "epochs" not in space:
+        result.fixed["epochs"] = budget
+    _apply_caps(result, budget)
+    if not result.distributions:
+        raise YoloTrainingError(
+            "The search space has nothing to search: every value is fixed"
+            f"{' (after the caps: ' + '; '.join(result.notes) + ')' if result.notes else ''}. "
+            "Give at least one list of choices or (low, high) range."
+        )
+    return result
+
+
+def _read_space(space: dict) -> Space:
+    """The user's space as Optuna distributions and fixed settings; unknown arguments are refused."""
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
     result = Space()
     for name, spec in space.items():
         if name != "model" and (name not in DEFAULT_CFG_DICT or name in _NOT_SEARCHABLE):
@@ -298,31 +356,37 @@ def check_space(space: dict | None = None, budget_per_trial: int | None = None, 
             result.fixed[name] = spec
         else:
             result.distributions[name] = dist
-    # Every possible value must be one Ultralytics accepts, so no trial fails on a typo.
-    for name in {*result.distributions, *result.fixed}:
-        dist = result.distributions.get(name)
-        values = _values(dist) if dist is not None else [result.fixed[name]]
-        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        if name == "model":
-            for value in values:
-                resolve_model(str(value), task)
-        elif name == "imgsz":
-            steps = [dist.step] if isinstance(dist, od.IntDistribution) else []
-            if isinstance(dist, od.FloatDistribution) or any(not isinstance(v, int) or isinstance(v, bool) or v <= 0 or v % 32 for v in [*values, *steps]):
-                raise YoloTrainingError(
-                    f"space['imgsz'] must only give positive multiples of 32 (e.g. [224, 320] or (160, 416, 32)); got {values!r}."
-                )
-        elif name in CFG_FRACTION_KEYS and any(not 0.0 <= v <= 1.0 for v in numbers):
-            raise YoloTrainingError(f"space[{name!r}] must stay between 0.0 and 1.0 (Ultralytics rejects other values); got {values!r}.")
-        elif name in CFG_INT_KEYS and (isinstance(dist, od.FloatDistribution) or any(isinstance(v, float) for v in numbers)):
-            raise YoloTrainingError(f"space[{name!r}] must give whole numbers; got {values!r}.")
-        if name == "epochs" and (any(v < 1 for v in numbers) or min(numbers, default=1) > asked):
+    return result
+
+
+def _check_values(name: str, dist, fixed, task: str, asked: int) -> None:
+    """Every possible value of one dimension must be one Ultralytics accepts, so no trial fails on a typo."""
+    import optuna.distributions as od
+    from ultralytics.cfg import CFG_FRACTION_KEYS, CFG_INT_KEYS
+
+    values = _values(dist) if dist is not None else [fixed]
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if name == "model":
+        for value in values:
+            resolve_model(str(value), task)
+    elif name == "imgsz":
+        steps = [dist.step] if isinstance(dist, od.IntDistribution) else []
+        if isinstance(dist, od.FloatDistribution) or any(not isinstance(v, int) or isinstance(v, bool) or v <= 0 or v % 32 for v in [*values, *steps]):
             raise YoloTrainingError(
-                f"space['epochs']={values!r} is impossible: epochs must be at least 1 and at most budget_per_trial={asked}."
+                f"space['imgsz'] must only give positive multiples of 32 (e.g. [224, 320] or (160, 416, 32)); got {values!r}."
             )
-    if "epochs" not in space:
-        result.fixed["epochs"] = budget
-    # The budget and, under the fast profile, its caps: values above a cap are cut or set to it.
+    elif name in CFG_FRACTION_KEYS and any(not 0.0 <= v <= 1.0 for v in numbers):
+        raise YoloTrainingError(f"space[{name!r}] must stay between 0.0 and 1.0 (Ultralytics rejects other values); got {values!r}.")
+    elif name in CFG_INT_KEYS and (isinstance(dist, od.FloatDistribution) or any(isinstance(v, float) for v in numbers)):
+        raise YoloTrainingError(f"space[{name!r}] must give whole numbers; got {values!r}.")
+    if name == "epochs" and (any(v < 1 for v in numbers) or min(numbers, default=1) > asked):
+        raise YoloTrainingError(
+            f"space['epochs']={values!r} is impossible: epochs must be at least 1 and at most budget_per_trial={asked}."
+        )
+
+
+def _apply_caps(result: Space, budget: int) -> None:
+    """The budget and, under the fast profile, its caps: values above a cap are cut or set to it."""
     caps = {"epochs": budget, **({k: v for k, v in FAST_PROFILE.items() if k != "epochs"} if profile() == "fast" else {})}
     for name, cap in caps.items():
         dist = _cap(name, result.distributions.pop(name, None), result.fixed, cap, result.notes)
@@ -330,13 +394,6 @@ def check_space(space: dict | None = None, budget_per_trial: int | None = None, 
             result.distributions[name] = dist
     if profile() == "fast":
         result.notes.append(f"YOLO_TRAINING_PROFILE=fast: imgsz, epochs and batch capped at {FAST_PROFILE}.")
-    if not result.distributions:
-        raise YoloTrainingError(
-            "The search space has nothing to search: every value is fixed"
-            f"{' (after the caps: ' + '; '.join(result.notes) + ')' if result.notes else ''}. "
-            "Give at least one list of choices or (low, high) range."
-        )
-    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +401,15 @@ def check_space(space: dict | None = None, budget_per_trial: int | None = None, 
 
 
 def default_storage() -> str:
-    """The SQLite URL of the project's study database, ``runs/explore.db`` (an absolute path)."""
+    """The SQLite URL of the project's study database, ``runs/explore.db`` (an absolute path).
+
+    Returns:
+        The URL, e.g. ``sqlite:////home/me/course/runs/explore.db``.
+
+    Example:
+        >>> default_storage().endswith("/runs/explore.db")
+        True
+    """
     return f"sqlite:///{(env.runs_dir() / DEFAULT_DB).as_posix()}"
 
 
@@ -376,7 +441,18 @@ def _hide_password(url: str) -> str:
 def open_storage(storage: str | os.PathLike | None = None):
     """An Optuna database storage for ``storage`` (a SQLAlchemy URL, a ``.db`` path or ``None``).
 
-    Raises :class:`YoloTrainingError` when the database cannot be reached or its driver is missing.
+    Args:
+        storage: a SQLAlchemy URL (``postgresql://user:password@host/db``), a ``.db`` path, or
+            None for :func:`default_storage`.
+
+    Returns:
+        An ``optuna.storages.RDBStorage``.
+
+    Raises:
+        YoloTrainingError: the database cannot be reached or its driver is missing.
+
+    Example:
+        >>> store = open_storage("runs/explore.db")  # doctest: +SKIP
     """
     try:
         import optuna
@@ -443,7 +519,21 @@ def _sqlite_wal(engine) -> None:
 
 
 def load_study(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = None):
-    """An existing study by name (or a ``optuna.Study`` returned as is)."""
+    """An existing study by name (an ``optuna.Study`` is returned as is).
+
+    Args:
+        study: the study's name, or an ``optuna.Study``.
+        storage: where it is stored (default: ``runs/explore.db``).
+
+    Returns:
+        The ``optuna.Study``.
+
+    Raises:
+        YoloTrainingError: there is no such study (the message lists those there are).
+
+    Example:
+        >>> study = load_study("course")  # doctest: +SKIP
+    """
     import optuna
 
     if isinstance(study, optuna.Study):
@@ -607,6 +697,9 @@ class BestTrial:
 # ---------------------------------------------------------------------------------------------
 # The search
 
+#: What :func:`explore` does when the study exists with another search space, metric or task.
+IF_EXISTS = ("continue", "new", "replace")
+
 
 def explore(
     config: str | Path = "config.yaml",
@@ -624,26 +717,97 @@ def explore(
     project: str | Path | None = None,
     enqueue: list[dict] | None = None,
     verbose: bool = False,
+    if_exists: str = "continue",
 ):
-    """Search training settings with Optuna until the study holds ``trials`` trials; returns the ``optuna.Study``.
+    """Search training settings with Optuna until the study holds ``trials`` trials.
 
-    ``space`` maps training arguments (and ``model``) to a list of choices, a ``(low, high)``
-    range (``(low, high, "log")``, ``(low, high, step)``) or a fixed value; ``None`` uses
-    :func:`default_space`. Each trial trains at most ``budget_per_trial`` epochs, reports
-    ``metric`` (see :func:`metric_names`) after each epoch, and is pruned when clearly worse.
-    ``study`` and ``storage`` (a SQLAlchemy URL or a ``.db`` path; default ``runs/explore.db``)
-    name the study: running again continues it, and several processes with the same study and
-    storage share the work. ``trials`` counts every trial of the study, from all workers.
-    ``enqueue`` lists settings to try first (e.g. Ultralytics' defaults). Trial runs go to
-    ``<project>/trial-NNN`` (default ``runs/explore/<study>``). Bad input raises
-    :class:`YoloTrainingError` before any training.
+    Each trial is a real training run of at most ``budget_per_trial`` epochs; it reports
+    ``metric`` after each epoch and is pruned when clearly worse than the others. Running again
+    with the same ``study`` and ``storage`` continues the study, and several processes with the
+    same study and storage share the work. A study never mixes two search spaces (their trials
+    could not be compared): ``if_exists`` says what to do when the study was made with another
+    space, metric or task. Bad input raises :class:`YoloTrainingError` before any training.
+
+    Args:
+        config: the split's ``config.yaml``.
+        trials: how many trials the study should hold in total, counting every worker's.
+        space: training arguments (and ``model``) mapped to a list of choices, a ``(low, high)``
+            range (``(low, high, "log")``, ``(low, high, step)``) or a fixed value; None uses
+            :func:`default_space`.
+        metric: what to optimise (see :func:`metric_names`): scores are maximised, ``val/`` losses minimised.
+        budget_per_trial: the most epochs one trial trains (default 10; the fast profile caps it).
+        study: the study's name.
+        storage: a SQLAlchemy URL or a ``.db`` path (default: ``runs/explore.db``).
+        seed: seeds the sampler and the trainings: the same seed tries the same settings.
+        pruner: ``"median"``, ``"halving"``, None, or an ``optuna.pruners`` object.
+        task: ``"detect"``, ``"segment"`` or ``"classify"``.
+        model: the model when ``space`` does not choose it.
+        device: where the trials train (``"auto"``, ``"cpu"``, ``"0"``...).
+        project: the folder of the trials' runs ``trial-NNN`` (default ``runs/explore/<study>``).
+        enqueue: settings to try first (e.g. Ultralytics' defaults).
+        verbose: show Ultralytics' and Optuna's output and the checked space.
+        if_exists: when the study exists with another space, metric or task: ``"continue"``
+            refuses (the default: workers sharing a study must agree), ``"new"`` searches in a new
+            study ``<study>-2`` (``-3``, ...; the first free one or the one holding this space),
+            ``"replace"`` deletes the old study and its trial runs on this machine and starts again
+            (even when the space is the same).
+
+    Returns:
+        The ``optuna.Study`` (its ``study_name`` says which study was used).
+
+    Raises:
+        YoloTrainingError: bad input, the storage cannot be opened, or the study holds another space
+            and ``if_exists="continue"``.
+
+    Example:
+        >>> study = explore("config.yaml", trials=10, budget_per_trial=3)  # doctest: +SKIP
+        >>> study = explore("config.yaml", trials=4, space={"lr0": (1e-3, 1e-1, "log")}, if_exists="new")  # doctest: +SKIP
+        >>> study_results(study)  # doctest: +SKIP
     """
     import optuna
 
+    checked, direction = _check_search(trials, space, metric, budget_per_trial, task, model, enqueue, if_exists)
+    prepare_data(config, task)  # a missing or broken config.yaml fails here, not in trial 0
+    store = open_storage(storage)
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
+    description = json.loads(json.dumps({**checked.to_json(), "metric": metric, "task": task}))
+    study = _study_name(store, storage, study, description, if_exists)
+    try:
+        the_study = optuna.create_study(
+            study_name=study, storage=store, direction=direction, sampler=_sampler(seed, 0, 1),
+            pruner=_make_pruner(pruner, trials), load_if_exists=True,
+        )
+    except Exception as err:
+        raise YoloTrainingError(f"Cannot create or open study {study!r} in {_hide_password(_storage_url(storage))}: {err}") from err
+    _check_same_search(the_study, storage, description)  # another worker may have created it meanwhile
+    recovered = _recover_interrupted(the_study)
+    for params in enqueue or []:
+        the_study.enqueue_trial(params, skip_if_exists=True)
+    if verbose:
+        print(checked)
+    print(
+        f"Study {study!r} ({_hide_password(_storage_url(storage))}): {_counted(the_study)} of {trials} trials already"
+        f"{f', {len(recovered)} interrupted trial(s) queued again' if recovered else ''}; optimising {metric} ({direction})."
+    )
+    objective = _Objective(
+        config=config, space=checked, metric=metric, task=task, device=device, seed=seed, verbose=verbose,
+        project=Path(project).expanduser().resolve() if project is not None else env.runs_dir() / "explore" / study,
+        startup=max(1, min(10, trials // 2)),
+    )
+    while _counted(the_study) < trials:
+        # One trial per call, so the count (shared with other workers) is checked before each.
+        the_study.optimize(objective, n_trials=1, catch=(Exception,))  # Ultralytics collects garbage after training
+    return the_study
+
+
+def _check_search(trials, space, metric: str, budget_per_trial, task: str, model: str, enqueue, if_exists: str) -> tuple[Space, str]:
+    """The checked space (with the model fixed when it is not searched) and the direction; raises on bad input."""
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise YoloTrainingError(f"trials={trials!r} must be a whole number of at least 1.")
     if task not in _TASK_METRICS:
         raise YoloTrainingError(f"task={task!r} is not one of {', '.join(_TASK_METRICS)}.")
+    if if_exists not in IF_EXISTS:
+        raise YoloTrainingError(f"if_exists={if_exists!r} is not one of {', '.join(map(repr, IF_EXISTS))}.")
     direction = _check_metric(metric, task)
     checked = check_space(space, budget_per_trial, task)
     if "model" not in checked.distributions and "model" not in checked.fixed:
@@ -653,70 +817,119 @@ def explore(
         unknown = set(params) - set(checked.distributions)
         if unknown:
             raise YoloTrainingError(f"enqueue: {sorted(unknown)} are not searched in this space (searched: {sorted(checked.distributions)}).")
-    prepare_data(config, task)  # a missing or broken config.yaml fails here, not in trial 0
-    store = open_storage(storage)
-    description = {**checked.to_json(), "metric": metric, "task": task}
-    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
+    return checked, direction
+
+
+# ---------------------------------------------------------------------------------------------
+# One study, one search space
+
+
+def _stored_search(store, study: str) -> dict | None:
+    """The search (space, metric, task) study ``study`` was created with: None when there is no such study,
+    ``{}`` when it does not say (just created by another worker)."""
     try:
-        the_study = optuna.create_study(
-            study_name=study,
-            storage=store,
-            direction=direction,
-            sampler=_sampler(seed, 0, 1),
-            pruner=_make_pruner(pruner, trials),
-            load_if_exists=True,
-        )
-    except Exception as err:
-        raise YoloTrainingError(f"Cannot create or open study {study!r} in {_hide_password(_storage_url(storage))}: {err}") from err
+        study_id = store.get_study_id_from_name(study)
+    except KeyError:
+        return None
+    return store.get_study_user_attrs(study_id).get(_SPACE_ATTR) or {}
+
+
+def _study_name(store, storage, study: str, description: dict, if_exists: str) -> str:
+    """The study this search goes into, following ``if_exists`` (see :func:`explore`)."""
+    stored = _stored_search(store, study)
+    if if_exists == "replace" and stored is not None:
+        _delete_study(store, study)
+        print(f"Study {study!r}: deleted (if_exists='replace'); starting again.")
+        return study
+    if not stored or stored == description:
+        return study
+    if if_exists == "continue":
+        raise YoloTrainingError(_different_search_message(study, storage, stored, description))
+    n = 2
+    while True:  # the first study <name>-N that is free or holds this very search
+        other = _stored_search(store, f"{study}-{n}")
+        if other is None or other == description:
+            break
+        n += 1
+    print(f"Study {study!r} holds another {' and '.join(_differences(stored, description))}: this search is study '{study}-{n}'.")
+    return f"{study}-{n}"
+
+
+def _differences(stored: dict, description: dict) -> list[str]:
+    labels = {"metric": "metric", "task": "task", "distributions": "search space", "fixed": "fixed settings"}
+    return [label for key, label in labels.items() if stored.get(key) != description.get(key)]
+
+
+def _different_search_message(study: str, storage, stored: dict, description: dict) -> str:
+    return (
+        f"Study {study!r} in {_hide_password(_storage_url(storage))} exists with a different {' and '.join(_differences(stored, description))}: "
+        f"it was created with metric={stored.get('metric')!r} and space {stored.get('distributions')} "
+        f"(fixed {stored.get('fixed')}); its trials and these could not be compared. Use the same space and metric to "
+        f"continue it; pass if_exists='new' to search in a new study ({study}-2), or if_exists='replace' to delete "
+        f"this one and start again (CLI: --if-exists new|replace); or choose another study name."
+    )
+
+
+def _check_same_search(the_study, storage, description: dict) -> None:
+    """Record the search in a new study; refuse when a worker created it meanwhile with another one."""
     stored = the_study.user_attrs.get(_SPACE_ATTR)
     if stored is None:
         the_study.set_user_attr(_SPACE_ATTR, description)
-    elif stored != json.loads(json.dumps(description)):
-        labels = {"metric": "metric", "task": "task", "distributions": "search space", "fixed": "fixed settings"}
-        differs = [label for k, label in labels.items() if stored.get(k) != json.loads(json.dumps(description)).get(k)]
-        raise YoloTrainingError(
-            f"Study {study!r} in {_hide_password(_storage_url(storage))} exists with a different {' and '.join(differs)}: "
-            f"it was created with metric={stored.get('metric')!r} and space {stored.get('distributions')} "
-            f"(fixed {stored.get('fixed')}). Use the same space and metric to continue it, or a new study name."
-        )
-    startup = max(1, min(10, trials // 2))
-    project = Path(project).expanduser().resolve() if project is not None else env.runs_dir() / "explore" / study
-    recovered = _recover_interrupted(the_study)
-    for params in enqueue or []:
-        the_study.enqueue_trial(params, skip_if_exists=True)
-    if verbose:
-        print(checked)
-    done = _counted(the_study)
-    print(
-        f"Study {study!r} ({_hide_password(_storage_url(storage))}): {done} of {trials} trials already"
-        f"{f', {len(recovered)} interrupted trial(s) queued again' if recovered else ''}; optimising {metric} ({direction})."
-    )
+    elif stored != description:
+        raise YoloTrainingError(_different_search_message(the_study.study_name, storage, stored, description))
 
-    def objective(trial) -> float:
-        trial.study.sampler = _sampler(seed, trial.number, startup)
+
+def _delete_study(store, study: str) -> None:
+    """Delete a study and the trial runs it trained on this machine (folders explore wrote for it)."""
+    import optuna
+
+    from .runs import delete_run
+
+    old = optuna.load_study(study_name=study, storage=store)
+    for t in old.get_trials(deepcopy=False):
+        run_dir = t.user_attrs.get("run_dir")
+        if t.user_attrs.get("host") != _host() or not run_dir or not (Path(run_dir) / TRIAL_FILE).is_file():
+            continue
+        info = yaml.safe_load((Path(run_dir) / TRIAL_FILE).read_text(encoding="utf-8")) or {}
+        if info.get("study") == study:
+            delete_run(run_dir)
+    optuna.delete_study(study_name=study, storage=store)
+
+
+# ---------------------------------------------------------------------------------------------
+# One trial
+
+
+@dataclass
+class _Objective:
+    """Optuna's objective: one trial is one training run with the settings the sampler suggests."""
+
+    config: str | Path
+    space: Space
+    metric: str
+    task: str
+    device: str
+    seed: int
+    verbose: bool
+    project: Path
+    startup: int
+
+    def __call__(self, trial) -> float:
+        import optuna
+
+        trial.study.sampler = _sampler(self.seed, trial.number, self.startup)
         trial.set_user_attr("host", _host())
         trial.set_user_attr("pid", os.getpid())
-        params = {name: _suggest(trial, name, dist) for name, dist in checked.distributions.items()}
-        settings = {**checked.fixed, **params}
+        params = {name: _suggest(trial, name, dist) for name, dist in self.space.distributions.items()}
+        settings = {**self.space.fixed, **params}
         plain_settings = {k: _plain(v) for k, v in settings.items()}
         trial.set_user_attr("settings", plain_settings)
-        trial_model = settings.pop("model")
-        settings.setdefault("plots", False)  # plots cost seconds per trial; train_best() makes them
-        settings.setdefault("seed", seed)
-        reporter = _Reporter(trial, metric)
+        reporter = _Reporter(trial, self.metric)
         start = time.perf_counter()
         try:
-            run = train(
-                config, model=trial_model, task=task, device=device, project=project, name=f"trial-{trial.number:03d}",
-                verbose=verbose, callbacks={"on_train_start": reporter.on_train_start, "on_fit_epoch_end": reporter.on_fit_epoch_end},
-                **settings,
-            )
+            run = self._train(trial, settings, reporter)
         except optuna.TrialPruned as pruned:
-            trial.set_user_attr("train_seconds", time.perf_counter() - start)
-            reporter.close_pruned()
-            trial.set_user_attr("reason", str(pruned))
-            _write_trial_file(_run_dir(reporter), study, trial.number, "pruned", plain_settings, reporter.last, str(pruned))
-            print(f"trial {trial.number}: {pruned}")
+            self._pruned(trial, reporter, plain_settings, pruned, time.perf_counter() - start)
             raise
         except KeyboardInterrupt:
             trial.set_user_attr("interrupted", True)
@@ -724,25 +937,43 @@ def explore(
             trial.study.enqueue_trial(params, user_attrs={"retry_of": trial.number})
             raise
         except Exception as err:
-            reason = f"{type(err).__name__}: {err}".strip()
-            trial.set_user_attr("train_seconds", time.perf_counter() - start)
-            trial.set_user_attr("reason", reason[:2000])
-            _write_trial_file(_run_dir(reporter), study, trial.number, "failed", plain_settings, None, reason)
-            print(f"trial {trial.number}: failed ({reason.splitlines()[0] if reason else 'no message'}); the study goes on")
+            self._failed(trial, reporter, plain_settings, err, time.perf_counter() - start)
             raise
-        seconds = time.perf_counter() - start
+        return self._completed(trial, run, reporter, plain_settings, time.perf_counter() - start)
+
+    def _train(self, trial, settings: dict, reporter: _Reporter):
+        settings = dict(settings)
+        trial_model = settings.pop("model")
+        settings.setdefault("plots", False)  # plots cost seconds per trial; train_best() makes them
+        settings.setdefault("seed", self.seed)
+        callbacks = {"on_train_start": reporter.on_train_start, "on_fit_epoch_end": reporter.on_fit_epoch_end}
+        return train(
+            self.config, model=trial_model, task=self.task, device=self.device, project=self.project,
+            name=f"trial-{trial.number:03d}", verbose=self.verbose, callbacks=callbacks, **settings,
+        )
+
+    def _pruned(self, trial, reporter: _Reporter, settings: dict, pruned: Exception, seconds: float) -> None:
+        trial.set_user_attr("train_seconds", seconds)
+        reporter.close_pruned()
+        trial.set_user_attr("reason", str(pruned))
+        _write_trial_file(_run_dir(reporter), trial.study.study_name, trial.number, "pruned", settings, reporter.last, str(pruned))
+        print(f"trial {trial.number}: {pruned}")
+
+    def _failed(self, trial, reporter: _Reporter, settings: dict, err: Exception, seconds: float) -> None:
+        reason = f"{type(err).__name__}: {err}".strip()
+        trial.set_user_attr("train_seconds", seconds)
+        trial.set_user_attr("reason", reason[:2000])
+        _write_trial_file(_run_dir(reporter), trial.study.study_name, trial.number, "failed", settings, None, reason)
+        print(f"trial {trial.number}: failed ({reason.splitlines()[0] if reason else 'no message'}); the study goes on")
+
+    def _completed(self, trial, run, reporter: _Reporter, settings: dict, seconds: float) -> float:
         trial.set_user_attr("train_seconds", seconds)
         value = reporter.final if reporter.final is not None else reporter.last
         if value is None or math.isnan(value):
-            raise YoloTrainingError(f"Trial {trial.number} produced no {metric} value (run {run.dir}).")
-        _write_trial_file(run.dir, study, trial.number, "complete", plain_settings, value)
-        print(f"trial {trial.number}: {metric} {value:.4f} in {seconds:.1f} s ({run.dir.name})")
+            raise YoloTrainingError(f"Trial {trial.number} produced no {self.metric} value (run {run.dir}).")
+        _write_trial_file(run.dir, trial.study.study_name, trial.number, "complete", settings, value)
+        print(f"trial {trial.number}: {self.metric} {value:.4f} in {seconds:.1f} s ({run.dir.name})")
         return value
-
-    while _counted(the_study) < trials:
-        # One trial per call, so the count (shared with other workers) is checked before each.
-        the_study.optimize(objective, n_trials=1, catch=(Exception,))  # Ultralytics collects garbage after training
-    return the_study
 
 
 def _run_dir(reporter: _Reporter) -> str | None:
@@ -764,7 +995,19 @@ def _suggest(trial, name: str, dist):
 
 
 def study_results(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = None):
-    """A DataFrame with one row per trial: number, state, value, duration, settings, run folder, reason."""
+    """Every trial of a study, one row each.
+
+    Args:
+        study: the study's name, or an ``optuna.Study``.
+        storage: where it is stored (default: ``runs/explore.db``).
+
+    Returns:
+        A DataFrame: trial number, state, the metric's value, epochs reported, seconds, the
+        ``param_`` settings, run folder, host, process and the reason a trial was pruned or failed.
+
+    Example:
+        >>> study_results("course").sort_values("mAP50-95").tail(3)  # doctest: +SKIP
+    """
     import pandas as pd
 
     the_study = load_study(study, storage)
@@ -788,7 +1031,21 @@ def study_results(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None 
 
 
 def best_trial(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = None) -> BestTrial:
-    """The best completed trial: its value, full settings, run folder and ``best.pt``."""
+    """The best completed trial of a study.
+
+    Args:
+        study: the study's name, or an ``optuna.Study``.
+        storage: where it is stored (default: ``runs/explore.db``).
+
+    Returns:
+        A :class:`BestTrial`: its value, full settings, run folder, ``best.pt`` and host.
+
+    Raises:
+        YoloTrainingError: no trial has completed yet.
+
+    Example:
+        >>> print(best_trial("course"))  # doctest: +SKIP
+    """
     the_study = load_study(study, storage)
     try:
         best = the_study.best_trial
@@ -808,7 +1065,22 @@ def train_best(
     name: str | None = None,
     **overrides,
 ) -> Run:
-    """Retrain the best trial's settings, longer (``epochs``; default: the device's default epochs), with plots."""
+    """Train the best trial's settings again, longer, with plots.
+
+    Args:
+        study: the study's name, or an ``optuna.Study``.
+        storage: where it is stored (default: ``runs/explore.db``).
+        config: the split's ``config.yaml``.
+        epochs: how long (default: the device's default epochs).
+        name: the run's name (default ``best-of-<trial>``).
+        **overrides: other training settings that replace the trial's.
+
+    Returns:
+        The new :class:`Run`.
+
+    Example:
+        >>> run = train_best("course", epochs=30)  # doctest: +SKIP
+    """
     best = best_trial(study, storage)
     settings = {k: v for k, v in best.settings.items() if k not in ("plots", "epochs")}
     model = settings.pop("model", "yolov8n")
@@ -821,7 +1093,19 @@ def plot_study(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = N
                kinds: tuple[str, ...] = ("history", "importances", "parallel", "slice"), save_dir: str | Path | None = None):
     """Optuna's matplotlib plots of the study; shown inline in Jupyter, saved as PNG under ``save_dir`` if given.
 
-    Returns ``{kind: figure}``; a plot that needs more trials than the study has is skipped with a note.
+    A plot that needs more trials than the study has is skipped with a note.
+
+    Args:
+        study: the study's name, or an ``optuna.Study``.
+        storage: where it is stored (default: ``runs/explore.db``).
+        kinds: any of ``"history"``, ``"importances"``, ``"parallel"``, ``"slice"``, ``"intermediate"``.
+        save_dir: a folder to save them in as ``<study>-<kind>.png``.
+
+    Returns:
+        ``{kind: matplotlib figure}``.
+
+    Example:
+        >>> figures = plot_study("course", kinds=("history", "slice"))  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
     import optuna
