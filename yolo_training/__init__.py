@@ -63,9 +63,10 @@ from .labels import read_class_names  # noqa: E402
 from .layout import export_split_files  # noqa: E402
 from .merge import merge_exports, select_classes  # noqa: E402
 from .course import student_version  # noqa: E402
+from .doctor import doctor  # noqa: E402
 from .env import project_root  # noqa: E402
 from .explore import best_trial, default_space, explore, plot_study, study_results, train_best  # noqa: E402
-from .predict import Export, Prediction, export, load_model, predict  # noqa: E402
+from .predict import Export, Prediction, compare_detections, export, load_model, predict  # noqa: E402
 from .diagnose import Diagnosis, Finding, compare_runs, diagnose  # noqa: E402
 from .metrics import MetricsExplanation, explain_metrics  # noqa: E402
 from .plots import plot_confusion_matrix, plot_paths, plot_predictions, plot_training, show_results  # noqa: E402
@@ -165,7 +166,9 @@ __all__ = [
     "Prediction",
     "ResultsError",
     "SourceError",
+    "compare_detections",
     "compare_runs",
+    "doctor",
     "confusion_matrix",
     "diagnose",
     "explain_metrics",

@@ -19,8 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import platform
-import shutil
 import sys
 from pathlib import Path
 
@@ -38,7 +36,18 @@ def _root() -> Path:
 def run_demo(root: str | Path | None = None, name: str = "demo", **overrides):
     """The whole course pipeline on the bundled sample: report, split, config, train, plots.
 
-    Regenerates the sample only if ``annotations/export`` is missing. Returns the :class:`Run`.
+    Regenerates the sample only if ``annotations/export`` is missing.
+
+    Args:
+        root: the project folder (default: this project's).
+        name: the run's name.
+        **overrides: training settings that replace :data:`DEMO_SETTINGS` (``epochs``, ``project``...).
+
+    Returns:
+        The :class:`~yolo_training.train.Run`.
+
+    Example:
+        >>> run = run_demo(epochs=3)  # doctest: +SKIP
     """
     from .dataset import inspect_dataset
     from .plots import show_results
@@ -73,67 +82,56 @@ def run_demo(root: str | Path | None = None, name: str = "demo", **overrides):
     return run
 
 
-def doctor() -> dict:
-    """What this machine will use for training, and whether it is ready to work offline."""
-    import torch
-    import ultralytics
-
-    from . import env
-    from .devices import available_devices, cpu_threads, pick_device
-    from .models import cached_weights
-    from .settings import CPU_REASON, profile
-
-    device = pick_device("auto")
-    free = shutil.disk_usage(env.project_root()).free / 2**30
-    facts = {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "torch": torch.__version__,
-        "ultralytics": ultralytics.__version__,
-        "cuda": torch.version.cuda if torch.cuda.is_available() else f"not available (torch built for {torch.version.cuda or 'CPU'})",
-        "devices": ", ".join(available_devices()),
-        "device (auto)": device,
-        "cpu threads for training": cpu_threads(),
-        "offline": env.is_offline(),
-        "plot font in place": env.font_installed(),
-        "project": str(env.project_root()),
-        "ultralytics config": str(env.ultralytics_settings_dir()),
-        "cached weights": ", ".join(p.name for p in cached_weights()) or f"none in {env.weights_dir()}",
-        "free disk": f"{free:.1f} GiB",
-        "profile": profile(),
-    }
-    width = max(len(k) for k in facts)
-    for key, value in facts.items():
-        print(f"{key:>{width}}: {value}")
-    if device == "cpu":
-        print(f"\n{CPU_REASON}")
-        print(f"Ultralytics alone would use {max(1, min(8, (cpu_threads()) - 1))} thread(s); yolo-training uses all {cpu_threads()} cores.")
-    if env.is_offline() and not cached_weights():
-        print("\nOffline with no cached weights: models train from scratch. While online, run "
-              "`yolo-training weights fetch yolov8n yolo11n` and copy weights/ to each machine.")
-    if not env.font_installed():
-        print("\nThe plot font is missing: plots would try to download Arial.ttf.")
-    return facts
+# --------------------------------------------------------------------------- the commands
+# Each command is two small functions: one adds its arguments, one runs it and returns the exit code.
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="yolo-training", description="The yolo-training course, step by step.")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    s = sub.add_parser("sample", help="write the procedurally drawn sample (Label Studio export layout)")
+def _sample_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--out", default=None, help="folder (default: annotations/export of the project)")
     s.add_argument("--images", type=int, default=None, help="number of photos")
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--task", choices=["detect", "segment", "classify"], default="detect")
     s.add_argument("--overwrite", action="store_true", help="replace a sample generated earlier")
 
-    r = sub.add_parser("report", help="what an export holds and what is wrong with it; or --run for a run's plots")
+
+def _sample(args, root: Path) -> int:
+    from .sample import IMAGE_SIZE, N_IMAGES, SEED, generate_sample
+
+    out = generate_sample(
+        args.out or root / "annotations" / "export",
+        n_images=args.images or N_IMAGES,
+        seed=SEED if args.seed is None else args.seed,
+        task=args.task,
+        size=IMAGE_SIZE,
+        overwrite=args.overwrite,
+    )
+    print(f"Sample written to {out}")
+    return 0
+
+
+def _report_args(r: argparse.ArgumentParser) -> None:
     r.add_argument("export", nargs="?", default=None, help="export folder (default: annotations/export)")
     r.add_argument("--run", default=None, help="a run folder: list its plots and final metrics")
     r.add_argument("--no-near-duplicates", action="store_true", help="skip the near-duplicate search (faster on big exports)")
     r.add_argument("--import", dest="import_from", default=None, help="first import a Label Studio zip, VOC or COCO export into EXPORT")
 
-    sp = sub.add_parser("split", help="split the export into train/val(/test) and write config.yaml")
+
+def _report(args, root: Path) -> int:
+    import yolo_training as yt
+
+    if args.run:
+        run = yt.Run.from_dir(args.run)
+        print(run.summary())
+        yt.show_results(run)
+        return 0
+    export = args.export or root / "annotations" / "export"
+    if args.import_from:
+        print(yt.import_export(args.import_from, export))
+    print(yt.inspect_dataset(export, near_duplicates=not args.no_near_duplicates).summary())
+    return 0
+
+
+def _split_args(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--source", default=None, help="export folder (default: annotations/export)")
     sp.add_argument("--out", default=None, help="where images/ and labels/ go (default: beside the export)")
     sp.add_argument("--ratios", type=float, nargs="+", default=[0.8, 0.2])
@@ -152,7 +150,34 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--drop-unlabelled", action="store_true", help="leave out images without a label file")
     sp.add_argument("--max-backgrounds", type=float, default=None, help="keep at most this share of backgrounds, e.g. 0.1")
 
-    t = sub.add_parser("train", help="train a model on config.yaml")
+
+def _split(args, root: Path) -> int:
+    from .split import split_dataset
+
+    result = split_dataset(
+        Path(args.source) if args.source else root / "annotations" / "export",
+        args.out,
+        ratios=tuple(args.ratios),
+        seed=args.seed,
+        config=args.config or root / "config.yaml",
+        overwrite=args.overwrite,
+        train=args.train,
+        val=args.val,
+        test=args.test,
+        export_splits=args.export_splits,
+        group=not args.no_group,
+        fix=False if args.fix is None else (args.fix or True),
+        remove_duplicates=args.remove_duplicates,
+        remove_near_duplicates=args.remove_near_duplicates,
+        keep_complete=args.keep_complete,
+        drop_unlabelled=args.drop_unlabelled,
+        max_backgrounds=args.max_backgrounds,
+    )
+    print(result)
+    return 0
+
+
+def _train_args(t: argparse.ArgumentParser) -> None:
     t.add_argument("--config", default=None, help="default: config.yaml of the project")
     t.add_argument("--model", default="yolov8n")
     t.add_argument("--task", choices=["detect", "segment", "classify"], default=None)
@@ -165,40 +190,159 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true", help="replace the run of this name instead of making name2")
     t.add_argument("--resume", default=None, metavar="RUN", help="continue an interrupted run (name or folder) from its last.pt")
 
-    rn = sub.add_parser("runs", help="list the project's training runs, or delete one")
+
+def _train(args, root: Path) -> int:
+    from .train import resume, train
+
+    if args.resume:
+        run = resume(args.resume, project=args.project, device=None if args.device == "auto" else args.device)
+    else:
+        run = train(
+            args.config or root / "config.yaml", model=args.model, task=args.task, epochs=args.epochs, imgsz=args.imgsz,
+            batch=args.batch, device=args.device, name=args.name, project=args.project, overwrite=args.overwrite,
+        )
+    print(f"Run folder: {run.dir}")
+    return 0
+
+
+def _runs_args(rn: argparse.ArgumentParser) -> None:
     rn.add_argument("action", choices=["list", "delete"])
     rn.add_argument("name", nargs="?", default=None, help="the run to delete")
     rn.add_argument("--project", default=None, help="runs folder (default: runs/ of the project)")
 
-    w = sub.add_parser("weights", help="list cached pretrained weights, or fetch some while online")
+
+def _runs(args, root: Path) -> int:
+    from ._errors import YoloTrainingError
+    from .runs import delete_run, list_runs
+
+    if args.action == "delete":
+        if not args.name:
+            raise YoloTrainingError("Name the run to delete: yolo-training runs delete NAME (see yolo-training runs list).")
+        print(f"Deleted {delete_run(args.name, args.project)}")
+        return 0
+    table = list_runs(args.project)
+    shown = [c for c in ("name", "task", "model", "status", "epochs_done", "epochs", "mAP50", "mAP50-95", "top1", "ended") if c in table]
+    print(table[shown].to_string(index=False) if len(table) else "No runs yet.")
+    return 0
+
+
+def _weights_args(w: argparse.ArgumentParser) -> None:
     w.add_argument("action", choices=["list", "fetch"])
     w.add_argument("names", nargs="*", help="e.g. yolov8n yolo11n yolo11n-seg")
 
-    d = sub.add_parser("demo", help="the whole pipeline on the bundled sample")
+
+def _weights(args, root: Path) -> int:
+    from .env import weights_dir
+    from .models import cached_weights, fetch_weights
+
+    if args.action == "fetch":
+        for path in fetch_weights(*(args.names or ["yolov8n"])):
+            print(f"saved {path}")
+        return 0
+    cached = cached_weights()
+    print("\n".join(str(p) for p in cached) if cached else f"No weights cached in {weights_dir()}.")
+    return 0
+
+
+def _demo_args(d: argparse.ArgumentParser) -> None:
     d.add_argument("--name", default="demo")
 
-    pr = sub.add_parser("predict", help="run a trained model on photos, a folder, a video or the webcam")
+
+def _demo(args, root: Path) -> int:
+    run_demo(root, name=args.name)
+    return 0
+
+
+def _predict_args(pr: argparse.ArgumentParser) -> None:
     pr.add_argument("source", help="an image, a folder of images, a video file, or a camera number (0)")
     pr.add_argument("--model", default=None, help="a .pt/.onnx file or a run name (default: the newest trained model)")
     pr.add_argument("--conf", type=float, default=0.25, help="lowest confidence shown (default 0.25)")
     pr.add_argument("--fallback", default=None, help="a video to use when there is no camera")
-    dg = sub.add_parser("diagnose", help="read a training run: trends, weakest class, data problems, what to do")
+
+
+def _predict(args, root: Path) -> int:
+    from ._errors import YoloTrainingError
+    from .predict import predict
+    from .runs import list_models
+
+    model = args.model
+    if model is None:
+        models = list_models()
+        if not len(models):
+            raise YoloTrainingError("No trained model yet: train one (`yolo-training train`) or pass --model a .pt file.")
+        model = models.sort_values("trained").iloc[-1]["path"]
+    source = int(args.source) if args.source.isdigit() else args.source
+    result = predict(model, source, conf=args.conf, fallback=args.fallback, save=True)
+    print(result.detections.to_string(index=False, max_rows=40) if len(result.detections) else "No detections above the confidence threshold.")
+    return 0
+
+
+def _diagnose_args(dg: argparse.ArgumentParser) -> None:
     dg.add_argument("run", help="a run folder or a run name (see `yolo-training models`)")
     dg.add_argument("--data", default=None, help="the split's config.yaml (default: the dataset the run trained on)")
     dg.add_argument("--no-validate", action="store_true", help="read results.csv only (no per-class analysis; fast)")
-    sub.add_parser("models", help="the trained models of the project, with their metrics")
-    sub.add_parser("doctor", help="versions, device, threads, offline readiness")
 
-    co = sub.add_parser("course", help="write the students' version of the notebooks: solution cells emptied")
+
+def _diagnose(args, root: Path) -> int:
+    from .diagnose import diagnose
+    from .runs import find_model
+
+    folder = Path(args.run) if Path(args.run).is_dir() else find_model(args.run).parent.parent
+    print(diagnose(folder, data=args.data, validate_model=not args.no_validate))
+    return 0
+
+
+def _models(args, root: Path) -> int:
+    from .runs import list_models
+
+    models = list_models()
+    print(models.drop(columns="path").to_string(index=False) if len(models) else "No trained models yet.")
+    return 0
+
+
+def _doctor(args, root: Path) -> int:
+    from .doctor import doctor
+
+    doctor()
+    return 0
+
+
+def _course_args(co: argparse.ArgumentParser) -> None:
     co.add_argument("--student", required=True, metavar="OUT", help="folder for the student notebooks")
     co.add_argument("--source", default=None, help="notebook folder (default: notebooks/ of the project)")
     co.add_argument("--overwrite", action="store_true", help="replace a student version written earlier")
 
-    lb = sub.add_parser("label", help="Label Studio in its own venv: install once, then start / stop / status")
+
+def _course(args, root: Path) -> int:
+    from .course import student_version
+
+    for path in student_version(args.student, args.source, overwrite=args.overwrite):
+        print(f"wrote {path}")
+    return 0
+
+
+def _label_args(lb: argparse.ArgumentParser) -> None:
     lb.add_argument("action", choices=["install", "start", "stop", "status"])
     lb.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (start)")
 
-    x = sub.add_parser("explore", help="search training settings with Optuna; run it on several machines to share a study")
+
+def _label(args, root: Path) -> int:
+    from . import labelstudio_server as server
+
+    if args.action == "install":
+        print(f"Label Studio installed: {server.install_label_studio()}")
+    elif args.action == "start":
+        server.start_label_studio(port=args.port)
+    elif args.action == "stop":
+        server.stop_label_studio()
+    else:
+        info = server.label_studio_status()
+        print(info if info else "Label Studio is not running (`yolo-training label start`).")
+        return 0 if info else 1
+    return 0
+
+
+def _explore_args(x: argparse.ArgumentParser) -> None:
     x.add_argument("--config", default=None, help="default: config.yaml of the project")
     x.add_argument("--study", default="explore", help="study name: run again to continue it")
     x.add_argument("--storage", default=None, help="SQLAlchemy URL or .db file shared by the workers (default: runs/explore.db)")
@@ -212,10 +356,69 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--device", default="auto")
     x.add_argument("--project", default=None, help="folder for the trials' runs (default: runs/explore/<study>)")
     x.add_argument("--results", action="store_true", help="only print the study's trials and best settings")
+    x.add_argument("--if-exists", choices=["continue", "new", "replace"], default="continue",
+                   help="when the study holds another search space: refuse (continue), use STUDY-2 (new), or start it again (replace)")
+
+
+def _explore(args, root: Path) -> int:
+    from .explore import best_trial, explore, read_space, study_results
+
+    study = args.study
+    if not args.results:
+        study = explore(
+            args.config or root / "config.yaml", trials=args.trials, space=read_space(args.space) if args.space else None,
+            metric=args.metric, budget_per_trial=args.budget, study=args.study, storage=args.storage, seed=args.seed,
+            pruner=args.pruner, task=args.task, device=args.device, project=args.project, if_exists=args.if_exists,
+        )
+    print(study_results(study, args.storage).to_string(index=False))
+    print(best_trial(study, args.storage))
+    return 0
+
+
+def _no_args(_: argparse.ArgumentParser) -> None:
+    pass
+
+
+#: name: (help, add its arguments, run it). The order is the order of ``yolo-training --help``.
+COMMANDS = {
+    "sample": ("write the procedurally drawn sample (Label Studio export layout)", _sample_args, _sample),
+    "report": ("what an export holds and what is wrong with it; or --run for a run's plots", _report_args, _report),
+    "split": ("split the export into train/val(/test) and write config.yaml", _split_args, _split),
+    "train": ("train a model on config.yaml", _train_args, _train),
+    "runs": ("list the project's training runs, or delete one", _runs_args, _runs),
+    "weights": ("list cached pretrained weights, or fetch some while online", _weights_args, _weights),
+    "demo": ("the whole pipeline on the bundled sample", _demo_args, _demo),
+    "predict": ("run a trained model on photos, a folder, a video or the webcam", _predict_args, _predict),
+    "diagnose": ("read a training run: trends, weakest class, data problems, what to do", _diagnose_args, _diagnose),
+    "models": ("the trained models of the project, with their metrics", _no_args, _models),
+    "doctor": ("versions, device, threads, offline readiness", _no_args, _doctor),
+    "course": ("write the students' version of the notebooks: solution cells emptied", _course_args, _course),
+    "label": ("Label Studio in its own venv: install once, then start / stop / status", _label_args, _label),
+    "explore": ("search training settings with Optuna; run it on several machines to share a study", _explore_args, _explore),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="yolo-training", description="The yolo-training course, step by step.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, (help_text, add_arguments, _) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text))
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``yolo-training`` command; a student's error is one line on stderr, not a traceback.
+
+    Args:
+        argv: the arguments (default: the command line's).
+
+    Returns:
+        The exit code: 0 done, 1 a status that is "no" (``label status``), 2 an error, 130 interrupted.
+
+    Example:
+        >>> main(["doctor"])  # doctest: +SKIP
+        0
+    """
     args = _parser().parse_args(argv)
     from ._errors import YoloTrainingError
 
@@ -230,137 +433,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
-    import yolo_training as yt
-
-    root = _root()
-    if args.command == "sample":
-        from .sample import IMAGE_SIZE, N_IMAGES, SEED
-
-        out = yt.generate_sample(
-            args.out or root / "annotations" / "export",
-            n_images=args.images or N_IMAGES,
-            seed=SEED if args.seed is None else args.seed,
-            task=args.task,
-            size=IMAGE_SIZE,
-            overwrite=args.overwrite,
-        )
-        print(f"Sample written to {out}")
-    elif args.command == "report":
-        if args.run:
-            run = yt.Run.from_dir(args.run)
-            print(run.summary())
-            yt.show_results(run)
-        else:
-            export = args.export or root / "annotations" / "export"
-            if args.import_from:
-                print(yt.import_export(args.import_from, export))
-            print(yt.inspect_dataset(export, near_duplicates=not args.no_near_duplicates).summary())
-    elif args.command == "split":
-        source = Path(args.source) if args.source else root / "annotations" / "export"
-        result = yt.split_dataset(
-            source,
-            args.out,
-            ratios=tuple(args.ratios),
-            seed=args.seed,
-            config=args.config or root / "config.yaml",
-            overwrite=args.overwrite,
-            train=args.train,
-            val=args.val,
-            test=args.test,
-            export_splits=args.export_splits,
-            group=not args.no_group,
-            fix=False if args.fix is None else (args.fix or True),
-            remove_duplicates=args.remove_duplicates,
-            remove_near_duplicates=args.remove_near_duplicates,
-            keep_complete=args.keep_complete,
-            drop_unlabelled=args.drop_unlabelled,
-            max_backgrounds=args.max_backgrounds,
-        )
-        print(result)
-    elif args.command == "train" and args.resume:
-        run = yt.resume(args.resume, project=args.project, device=None if args.device == "auto" else args.device)
-        print(f"Run folder: {run.dir}")
-    elif args.command == "runs":
-        if args.action == "delete":
-            if not args.name:
-                raise yt.YoloTrainingError("Name the run to delete: yolo-training runs delete NAME (see yolo-training runs list).")
-            print(f"Deleted {yt.delete_run(args.name, args.project)}")
-        else:
-            table = yt.list_runs(args.project)
-            shown = [c for c in ("name", "task", "model", "status", "epochs_done", "epochs", "mAP50", "mAP50-95", "top1", "ended")
-                     if c in table]
-            print(table[shown].to_string(index=False) if len(table) else "No runs yet.")
-    elif args.command == "train":
-        run = yt.train(
-            args.config or root / "config.yaml",
-            model=args.model,
-            task=args.task,
-            epochs=args.epochs,
-            imgsz=args.imgsz,
-            batch=args.batch,
-            device=args.device,
-            name=args.name,
-            project=args.project,
-            overwrite=args.overwrite,
-        )
-        print(f"Run folder: {run.dir}")
-    elif args.command == "weights":
-        if args.action == "fetch":
-            for path in yt.fetch_weights(*(args.names or ["yolov8n"])):
-                print(f"saved {path}")
-        else:
-            cached = yt.cached_weights()
-            print("\n".join(str(p) for p in cached) if cached else f"No weights cached in {yt.env.weights_dir()}.")
-    elif args.command == "demo":
-        run_demo(root, name=args.name)
-    elif args.command == "predict":
-        model = args.model
-        if model is None:
-            models = yt.list_models()
-            if not len(models):
-                raise yt.YoloTrainingError("No trained model yet: train one (`yolo-training train`) or pass --model a .pt file.")
-            model = models.sort_values("trained").iloc[-1]["path"]
-        source = int(args.source) if args.source.isdigit() else args.source
-        result = yt.predict(model, source, conf=args.conf, fallback=args.fallback)
-        print(result.detections.to_string(index=False, max_rows=40) if len(result.detections) else "No detections above the confidence threshold.")
-    elif args.command == "diagnose":
-        folder = Path(args.run) if Path(args.run).is_dir() else yt.find_model(args.run).parent.parent
-        print(yt.diagnose(folder, data=args.data, validate_model=not args.no_validate))
-    elif args.command == "models":
-        models = yt.list_models()
-        print(models.drop(columns="path").to_string(index=False) if len(models) else "No trained models yet.")
-    elif args.command == "explore":
-        from .explore import best_trial, explore, read_space, study_results
-
-        if not args.results:
-            explore(
-                args.config or root / "config.yaml", trials=args.trials, space=read_space(args.space) if args.space else None,
-                metric=args.metric, budget_per_trial=args.budget, study=args.study, storage=args.storage, seed=args.seed,
-                pruner=args.pruner, task=args.task, device=args.device, project=args.project,
-            )
-        print(study_results(args.study, args.storage).to_string(index=False))
-        print(best_trial(args.study, args.storage))
-    elif args.command == "doctor":
-        doctor()
-    elif args.command == "course":
-        from .course import student_version
-
-        for path in student_version(args.student, args.source, overwrite=args.overwrite):
-            print(f"wrote {path}")
-    elif args.command == "label":
-        from . import annotate
-
-        if args.action == "install":
-            print(f"Label Studio installed: {annotate.install_label_studio()}")
-        elif args.action == "start":
-            annotate.start_label_studio(port=args.port)
-        elif args.action == "stop":
-            annotate.stop_label_studio()
-        else:
-            info = annotate.label_studio_status()
-            print(info if info else "Label Studio is not running (`yolo-training label start`).")
-            return 0 if info else 1
-    return 0
+    _, _, run = COMMANDS[args.command]
+    return run(args, _root())
 
 
 if __name__ == "__main__":
