@@ -28,7 +28,6 @@ ACQUIRE_MARKER = ".yolo-training-acquire"
 #: The subfolder :func:`clean_images` moves files into, and the list it keeps there.
 SET_ASIDE = "_set_aside"
 SET_ASIDE_REPORT = "report.csv"
-#: Video file endings OpenCV usually reads (its FFmpeg build decides in the end).
 
 
 @dataclass
@@ -66,7 +65,21 @@ def _write(path: Path, frame: np.ndarray, quality: int = 95) -> None:
 
 
 def open_video(video: str | Path) -> cv2.VideoCapture:
-    """Open a video file with OpenCV, or say clearly why it cannot be read."""
+    """Open a video file with OpenCV, or say clearly why it cannot be read.
+
+    Args:
+        video: the video file.
+
+    Returns:
+        An opened ``cv2.VideoCapture`` (release it when done).
+
+    Raises:
+        DatasetError: the file is missing or OpenCV cannot decode it.
+
+    Example:
+        >>> cap = open_video("data/demo_video.mp4")  # doctest: +SKIP
+        >>> ok, frame = cap.read(); cap.release()  # doctest: +SKIP
+    """
     video = Path(video).expanduser()
     if not video.is_file():
         raise DatasetError(f"There is no video file {video.resolve()}. Check the path (and the file ending).")
@@ -81,7 +94,18 @@ def open_video(video: str | Path) -> cv2.VideoCapture:
 
 
 def video_info(video: str | Path) -> dict:
-    """Frames, frames per second, duration (s) and size of a video file."""
+    """Frames, frames per second, duration and size of a video file.
+
+    Args:
+        video: the video file.
+
+    Returns:
+        ``{"frames", "fps", "seconds", "width", "height"}`` (``seconds`` is None without a frame rate).
+
+    Example:
+        >>> video_info("data/demo_video.mp4")  # doctest: +SKIP
+        {'frames': 20, 'fps': 10.0, 'seconds': 2.0, 'width': 320, 'height': 240}
+    """
     cap = open_video(video)
     try:
         frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -119,7 +143,23 @@ def extract_frames(
 
     Neighbouring frames of a video are nearly the same photo; keeping one every second or so
     gives variety without near-duplicates. Files are named ``<prefix>_<frame number>.jpg``
-    (prefix: the video's name). ``max_frames`` stops after that many saved images.
+    (prefix: the video's name).
+
+    Args:
+        video: the video file.
+        out: the folder for the photos (made; one written earlier is replaced only with ``overwrite``).
+        every_n_frames: keep one frame in this many (give this or ``every_seconds``).
+        every_seconds: keep one frame every this many seconds.
+        max_frames: stop after this many saved photos.
+        prefix: the start of the file names (default: the video's name).
+        overwrite: replace photos this function wrote into ``out`` earlier.
+
+    Returns:
+        An :class:`Acquired`: the folder, the photos, and notes on what was read.
+
+    Example:
+        >>> frames = extract_frames("data/demo_video.mp4", "data/raw/video", every_seconds=0.5)  # doctest: +SKIP
+        >>> print(frames)  # doctest: +SKIP
     """
     cap = open_video(video)
     video = Path(video)
@@ -156,6 +196,19 @@ def make_demo_video(
 
     For trying :func:`extract_frames` and the webcam fallback without a camera or a video of
     your own. The file is ``.mp4`` (MPEG-4); where OpenCV cannot encode that, ``.avi`` (MJPG).
+
+    Args:
+        path: the video to write (its ending may change to ``.avi``).
+        seconds: its length.
+        fps: frames per second.
+        size: width and height of a frame in pixels.
+        seed: the scene drawn (the same seed, the same video).
+
+    Returns:
+        The path of the video written.
+
+    Example:
+        >>> video = make_demo_video("data/demo_video.mp4", seconds=2, fps=10)  # doctest: +SKIP
     """
     from .sample import draw_sample_image
 
@@ -201,6 +254,21 @@ def capture_webcam(
     When no camera can be opened (a server, a hosted notebook, a laptop whose camera is busy or
     not allowed), frames come from ``fallback_video`` instead, with a message that says so; with
     no fallback either, a :class:`DeviceError` says what to do.
+
+    Args:
+        out: the folder for the photos.
+        every: keep one frame in this many.
+        max_images: stop after this many photos.
+        camera: a camera number (0 is the built-in one) or a stream URL.
+        fallback_video: a video to take frames from when no camera can be opened.
+        max_seconds: stop after this long, however many photos there are.
+        overwrite: replace photos this function wrote into ``out`` earlier.
+
+    Returns:
+        An :class:`Acquired`: the folder, the photos, and where they came from.
+
+    Example:
+        >>> shots = capture_webcam("data/raw/webcam", every=10, max_images=20, fallback_video=video)  # doctest: +SKIP
     """
     if every < 1 or max_images < 1:
         raise ValueError(f"every={every} and max_images={max_images} must both be at least 1.")
@@ -245,6 +313,18 @@ def import_photos(source: str | Path, out: str | Path, recursive: bool = True, o
     Photos from a phone or several people end up in one flat folder. Names from subfolders get
     the subfolder as a prefix (``holiday_IMG_0001.jpg``), so equal names never overwrite each
     other. Files that are not images are listed in the notes and left alone.
+
+    Args:
+        source: the folder of photos.
+        out: the folder to copy them into.
+        recursive: take the photos of subfolders too.
+        overwrite: replace photos this function wrote into ``out`` earlier.
+
+    Returns:
+        An :class:`Acquired`: the folder, the copies, and notes on what was left out.
+
+    Example:
+        >>> photos = import_photos("~/Pictures/euros", "data/raw/photos")  # doctest: +SKIP
     """
     source = Path(source).expanduser().resolve()
     if not source.is_dir():
@@ -324,7 +404,18 @@ class CleaningReport:
 
 
 def check_image(path: str | Path) -> str | None:
-    """None when the image decodes completely; otherwise what is wrong with it."""
+    """Whether an image file decodes completely (OpenCV and Pillow, every pixel).
+
+    Args:
+        path: the image file.
+
+    Returns:
+        None when it is sound; otherwise what is wrong with it, in words.
+
+    Example:
+        >>> check_image("data/raw/photos/IMG_0001.jpg") is None  # doctest: +SKIP
+        True
+    """
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
@@ -374,6 +465,15 @@ def clean_images(folder: str | Path) -> CleaningReport:
     Each file moved is listed in ``_set_aside/report.csv`` with the reason, so it can be
     checked and moved back. Near-duplicates (the same scene a frame apart) are not exact
     duplicates; extract frames further apart to avoid them.
+
+    Args:
+        folder: the folder of photos (not searched below).
+
+    Returns:
+        A :class:`CleaningReport`: the images kept and the files moved aside, with the reasons.
+
+    Example:
+        >>> print(clean_images("data/raw/photos"))  # doctest: +SKIP
     """
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
@@ -412,6 +512,18 @@ def show_images(images, columns: int = 4, width: float = 3.0, titles: list[str] 
     """Show images (paths or BGR arrays, as OpenCV reads them) in a grid; returns the figure.
 
     In Jupyter the figure appears under the cell; in a script, ``fig.savefig(...)`` it.
+
+    Args:
+        images: image paths or arrays.
+        columns: images per row.
+        width: the width of one image in inches.
+        titles: a title per image (default: the file names).
+
+    Returns:
+        The matplotlib figure.
+
+    Example:
+        >>> show_images(sorted(Path("data/raw/photos").glob("*.jpg"))[:8], columns=4);  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
 

@@ -154,7 +154,7 @@ def box_editor(export: str | Path = "annotations/export", images: list[str] | No
 
     Example:
         >>> editor = box_editor("annotations/export")  # doctest: +SKIP
-        >>> editor  # doctest: +SKIP  (in a notebook: the image, its boxes, Previous / Save / Next)
+        >>> editor  # in a notebook: the image, its boxes, Previous / Save / Next  # doctest: +SKIP
     """
     return BoxEditor(export, images)
 

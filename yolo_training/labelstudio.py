@@ -145,7 +145,7 @@ def connect(url: str | None = None, token: str | None = None) -> LabelStudio:
         LabelStudioError: no server was started and no ``url`` given, or no token.
 
     Example:
-        >>> client = connect()  # doctest: +SKIP  (after start_label_studio())
+        >>> client = connect()  # after start_label_studio()  # doctest: +SKIP
         >>> client = connect("https://labels.example.org", "0123abcd...")  # doctest: +SKIP
     """
     if url is None:

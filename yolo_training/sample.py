@@ -186,7 +186,20 @@ def _iou(a, b) -> float:
 
 
 def draw_sample_image(rng: np.random.Generator, size: tuple[int, int] = IMAGE_SIZE) -> tuple[np.ndarray, list[SampleObject]]:
-    """Draw one sample photo; returns the BGR image and the notes in it."""
+    """Draw one sample photo: banknotes in perspective on a cluttered table (or none, one time in ten).
+
+    Args:
+        rng: the random generator that decides everything drawn.
+        size: width and height in pixels.
+
+    Returns:
+        The BGR image and the notes in it (class name and corners).
+
+    Example:
+        >>> image, notes = draw_sample_image(np.random.default_rng(0))
+        >>> image.shape
+        (300, 400, 3)
+    """
     w, h = size
     img = _background(rng, w, h)
     n_notes = rng.choice([0, 1, 2, 3], p=[0.1, 0.55, 0.25, 0.1])
@@ -264,6 +277,22 @@ def generate_sample(
     ``val/<class>/``, every fifth photo's notes to ``val``), the layout Ultralytics classifies.
     An existing folder is replaced only with ``overwrite=True`` and only if this function
     wrote it (it carries a marker file).
+
+    Args:
+        out: the folder to write (relative to the working folder).
+        n_images: how many photos.
+        seed: decides every photo: the same seed writes the same files.
+        task: ``"detect"``, ``"segment"`` or ``"classify"``.
+        size: width and height of a photo in pixels.
+        overwrite: replace a sample written earlier.
+        quality: the JPEG quality.
+
+    Returns:
+        The folder written.
+
+    Example:
+        >>> export = generate_sample("annotations/export", n_images=30, seed=7)  # doctest: +SKIP
+        >>> yolo_training.inspect_dataset(export)  # doctest: +SKIP
     """
     if task not in _TASKS:
         raise ValueError(f"task={task!r} is not one of {', '.join(_TASKS)}.")
