@@ -11,6 +11,7 @@ import pytest
 
 import yolo_training as yt
 from yolo_training import acquire
+from yolo_training._common import list_images
 
 FPS = 10
 N_FRAMES = 25
@@ -150,4 +151,4 @@ def test_clean_moves_corrupt_and_duplicates_aside_never_deletes(tmp_path):
     # a second run finds nothing more: the set-aside folder is not looked into
     assert yt.clean_images(folder).set_aside == []
     # images no longer listed by the dataset step
-    assert [p.name for p in yt.dataset.list_images(folder)] == ["photo0.jpg", "photo1.jpg", "photo2.jpg"]
+    assert [p.name for p in list_images(folder)] == ["photo0.jpg", "photo1.jpg", "photo2.jpg"]
