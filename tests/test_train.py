@@ -307,3 +307,18 @@ def test_cli_runs_and_resume(tiny_run, tmp_path, capsys):
     write_record(folder, name="old", status="failed", task="detect")
     assert main(["runs", "delete", "old", "--project", str(tmp_path)]) == 0
     assert not folder.exists()
+
+
+def test_a_run_without_best_pt_is_found_and_diagnosed_by_name(tiny_run, tmp_path, capsys):
+    import shutil
+
+    from yolo_training.cli import main
+
+    project = tmp_path / "runs"
+    copy = Path(shutil.copytree(tiny_run.dir, project / "detect" / "stopped-early"))
+    (copy / "weights" / "best.pt").unlink()  # a run stopped before best.pt: only last.pt and results.csv
+    assert yt.find_run("stopped-early", project) == copy.resolve()
+    assert yt.find_model("stopped-early", project) == copy.resolve() / "weights" / "last.pt"
+    assert "too few to see a trend" in str(yt.diagnose(yt.Run.from_dir(copy), validate_model=False))
+    assert main(["diagnose", str(copy), "--no-validate"]) == 0
+    assert "too few to see a trend" in capsys.readouterr().out

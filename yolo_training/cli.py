@@ -278,17 +278,15 @@ def _predict(args, root: Path) -> int:
 
 
 def _diagnose_args(dg: argparse.ArgumentParser) -> None:
-    dg.add_argument("run", help="a run folder or a run name (see `yolo-training models`)")
+    dg.add_argument("run", help="a run folder or a run name (see `yolo-training runs list`)")
     dg.add_argument("--data", default=None, help="the split's config.yaml (default: the dataset the run trained on)")
     dg.add_argument("--no-validate", action="store_true", help="read results.csv only (no per-class analysis; fast)")
 
 
 def _diagnose(args, root: Path) -> int:
     from .diagnose import diagnose
-    from .runs import find_model
 
-    folder = Path(args.run) if Path(args.run).is_dir() else find_model(args.run).parent.parent
-    print(diagnose(folder, data=args.data, validate_model=not args.no_validate))
+    print(diagnose(args.run, data=args.data, validate_model=not args.no_validate))
     return 0
 
 

@@ -347,7 +347,8 @@ def diagnose(
     df = load_results(folder)
     findings = Diagnosis(_trend_findings(df, th))
     table = None
-    if validate_model and (folder / "weights").is_dir():
+    the_run = Run.from_dir(folder)
+    if validate_model and (the_run.best.is_file() or the_run.last.is_file()):
         try:
             table = validate(folder, data=data)
         except ResultsError as err:
