@@ -358,3 +358,21 @@ def test_publisher_split_kept_partly_or_not_at_all(sources, tmp_path):
     assert result.files["test"] == ["test/im10.jpg", "test/im11.jpg"]
     with pytest.raises(yt.DatasetError, match="no split of its own"):
         yt.split_dataset(sources["labelimg"], tmp_path / "c", config=None, export_splits=True, progress=False)
+
+
+def test_cli_takes_names_and_resplits_a_publishers_split(tmp_path, capsys):
+    from yolo_training.cli import main
+
+    source = tmp_path / "no-names"
+    presplit(source, yaml_file=False)
+    (source / "classes.txt").unlink()  # a download without its class names
+    assert main(["report", str(source), "--no-near-duplicates"]) == 2
+    assert "names" in capsys.readouterr().err
+    assert main(["report", str(source), "--no-near-duplicates", "--names", "cat", "dog"]) == 0
+    assert "split by the publisher" in capsys.readouterr().out
+    out = tmp_path / "again"
+    assert main(["split", "--source", str(source), "--names", "cat", "dog", "--resplit", "--ratios", "0.5", "0.5",
+                 "--out", str(out), "--config", str(out / "config.yaml")]) == 0
+    counts = {s: len(list((out / "images" / s).glob("*.jpg"))) for s in ("train", "val")}
+    assert sum(counts.values()) == 12 and counts["val"] >= 5  # made anew at 50/50, not the publisher's 8/2/2
+    assert yt.load_config(out / "config.yaml")["names"] == {0: "cat", 1: "dog"}

@@ -114,6 +114,14 @@ def _report_args(r: argparse.ArgumentParser) -> None:
     r.add_argument("--run", default=None, help="a run folder: list its plots and final metrics")
     r.add_argument("--no-near-duplicates", action="store_true", help="skip the near-duplicate search (faster on big exports)")
     r.add_argument("--import", dest="import_from", default=None, help="first import a Label Studio zip, VOC or COCO export into EXPORT")
+    _dataset_args(r)
+
+
+def _dataset_args(p: argparse.ArgumentParser) -> None:
+    """What any dataset reader takes: class names for sets that have none, and the task."""
+    p.add_argument("--names", nargs="+", default=None, help="class names, id 0 first (for a dataset that ships none)")
+    p.add_argument("--task", default="auto", choices=["auto", "detect", "segment", "classify"],
+                   help="read labels as boxes, polygons or class folders (default: from the files)")
 
 
 def _report(args, root: Path) -> int:
@@ -127,7 +135,7 @@ def _report(args, root: Path) -> int:
     export = args.export or root / "annotations" / "export"
     if args.import_from:
         print(yt.import_export(args.import_from, export))
-    print(yt.inspect_dataset(export, near_duplicates=not args.no_near_duplicates).summary())
+    print(yt.inspect_dataset(export, near_duplicates=not args.no_near_duplicates, names=args.names, task=args.task).summary())
     return 0
 
 
@@ -142,6 +150,8 @@ def _split_args(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--val", default=None, help="text file listing the validation images")
     sp.add_argument("--test", default=None, help="text file listing the test images")
     sp.add_argument("--export-splits", action="store_true", help="use the export's own split files (VOC ImageSets, splits/)")
+    sp.add_argument("--resplit", action="store_true", help="split anew a dataset that came split by its publisher")
+    _dataset_args(sp)
     sp.add_argument("--no-group", action="store_true", help="do not keep near-duplicates and video frames together")
     sp.add_argument("--fix", nargs="*", default=None, help="repair into the split: format clip degenerate exif (none given: all)")
     sp.add_argument("--remove-duplicates", action="store_true", help="leave exact duplicate images out of the split")
@@ -172,6 +182,9 @@ def _split(args, root: Path) -> int:
         keep_complete=args.keep_complete,
         drop_unlabelled=args.drop_unlabelled,
         max_backgrounds=args.max_backgrounds,
+        keep_split=not args.resplit,
+        names=args.names,
+        task=args.task,
     )
     print(result)
     return 0
