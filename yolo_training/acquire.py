@@ -32,7 +32,12 @@ SET_ASIDE_REPORT = "report.csv"
 
 @dataclass
 class Acquired:
-    """What an acquisition step wrote: the folder, the files, and where they came from."""
+    """What an acquisition step wrote: the folder, the files, and where they came from.
+
+    Example:
+        >>> got = extract_frames("desk.mp4", "data/raw/desk", every_seconds=0.5)  # doctest: +SKIP
+        >>> len(got), got.out  # doctest: +SKIP
+    """
 
     out: Path
     files: list[Path]
@@ -374,7 +379,11 @@ class SetAside:
 
 @dataclass
 class CleaningReport:
-    """What :func:`clean_images` found: the images kept and the files moved aside."""
+    """What :func:`clean_images` found: the images kept and the files moved aside.
+
+    Example:
+        >>> print(clean_images("data/raw/desk").summary())  # doctest: +SKIP
+    """
 
     folder: Path
     kept: list[Path]

@@ -31,6 +31,10 @@ class ImportResult:
     :func:`~yolo_training.merge.select_classes`.
 
     Pass it wherever a folder is expected (``inspect_dataset(result)``): it behaves as its path.
+
+    Example:
+        >>> result = import_export("downloads/pets-voc.zip", "annotations/pets")  # doctest: +SKIP
+        >>> print(result)  # doctest: +SKIP
     """
 
     path: Path

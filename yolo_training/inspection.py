@@ -42,6 +42,10 @@ class DatasetReport:
     label, has_label, n_objects, classes, width, height, format, bytes, sha1, hash (difference
     hash or None), error (Ultralytics cannot use it as it is). :attr:`kind` says what was
     recognised; :attr:`splits` holds the publisher's split, if any.
+
+    Example:
+        >>> report = inspect_dataset("annotations/export")  # doctest: +SKIP
+        >>> report.errors, report.images_per_class  # doctest: +SKIP
     """
 
     path: Path

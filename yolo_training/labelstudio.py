@@ -166,7 +166,13 @@ def connect(url: str | None = None, token: str | None = None) -> LabelStudio:
 
 @dataclass
 class LabelingProject:
-    """A Label Studio project: its id, title, kind of task and class names (configuration order)."""
+    """A Label Studio project: its id, title, kind of task and class names (configuration order).
+
+    Example:
+        >>> project = create_labeling_project("euro notes", ["10 euro", "5 euro"])  # doctest: +SKIP
+        >>> project.url  # doctest: +SKIP
+        'http://127.0.0.1:8080/projects/1'
+    """
 
     client: LabelStudio
     id: int

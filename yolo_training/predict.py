@@ -139,7 +139,12 @@ def _kept_model(model):
 
 @dataclass
 class Prediction:
-    """What :func:`predict` did: every detection, the annotated files, and the speed."""
+    """What :func:`predict` did: every detection, the annotated files, and the speed.
+
+    Example:
+        >>> result = predict("course", "photos/")  # doctest: +SKIP
+        >>> result.detections.head(), result.fps  # doctest: +SKIP
+    """
 
     detections: pd.DataFrame
     outputs: list[Path] = field(default_factory=list)
@@ -499,7 +504,12 @@ def _match_one_image(a: pd.DataFrame, b: pd.DataFrame, iou: float, conf_toleranc
 
 @dataclass
 class Export:
-    """An exported model and how closely it agrees with the ``.pt`` it came from."""
+    """An exported model and how closely it agrees with the ``.pt`` it came from.
+
+    Example:
+        >>> exported = export("course")  # doctest: +SKIP
+        >>> exported.path, exported.same_detections  # doctest: +SKIP
+    """
 
     path: Path
     max_difference: float  # largest absolute difference of the raw outputs on the same input

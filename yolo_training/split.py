@@ -48,7 +48,12 @@ SPLIT_MARKER = ".yolo-training-split"
 
 @dataclass
 class SplitResult:
-    """Where the split went and what each part holds, what was left out and what was repaired."""
+    """Where the split went and what each part holds, what was left out and what was repaired.
+
+    Example:
+        >>> result = split_dataset("annotations/export", overwrite=True)  # doctest: +SKIP
+        >>> result.table  # doctest: +SKIP
+    """
 
     out: Path
     config: Path | None
