@@ -14,9 +14,11 @@ import ultralytics  # noqa: E402  (must come after env.setup)
 env.configure_ultralytics()
 
 from ._errors import (
+    ClassError,
     ConfigError,
     DatasetError,
     DeviceError,
+    DiskSpaceError,
     LabelStudioError,
     ModelNameError,
     NotGeneratedError,
@@ -79,10 +81,26 @@ from .models import ModelChoice, cached_weights, fetch_weights, model_names, res
 from .runs import Run, delete_run, find_model, find_run, list_models, list_runs, load_results  # noqa: E402
 from .train import continue_training, resume, train  # noqa: E402
 from .panel import training_panel  # noqa: E402
+from .workshop import PackReport, course_weights, pack, readiness, speed_probe  # noqa: E402
+from .classroom import check_in, class_runs, class_status, join_class, leave_class, plot_class, report_run  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ClassError",
+    "DiskSpaceError",
+    "PackReport",
+    "check_in",
+    "class_runs",
+    "class_status",
+    "course_weights",
+    "join_class",
+    "leave_class",
+    "pack",
+    "plot_class",
+    "readiness",
+    "report_run",
+    "speed_probe",
     "BoxEditor",
     "export_split_files",
     "select_classes",

@@ -3,7 +3,7 @@
 What counts as an image or a video is Ultralytics' own list (``IMG_FORMATS``, ``VID_FORMATS``), so
 a file that inspection accepts is one that training reads. The rest are the few things every
 module needs: Jupyter detection, a process-alive check, a safe zip extractor, a camera opener,
-hard links with a copy fallback and a progress bar.
+hard links with a copy fallback, a progress bar, and database addresses (SQLAlchemy URLs).
 """
 
 from __future__ import annotations
@@ -150,6 +150,34 @@ def link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> bool:
     except OSError:
         shutil.copy2(src, dst)
         return False
+
+
+def database_url(storage: str | os.PathLike) -> str:
+    """A SQLAlchemy URL for ``storage``: a URL as given, a plain path as a SQLite file (absolute).
+
+    ``postgresql://`` gets the PostgreSQL driver that is installed (SQLAlchemy's default changed
+    from psycopg2 in 2.0 to psycopg 3 in 2.1).
+    """
+    text = str(storage)
+    scheme, sep, rest = text.partition("://")
+    if scheme in ("postgresql", "postgres"):
+        import importlib.util
+
+        driver = "psycopg2" if importlib.util.find_spec("psycopg2") else "psycopg"
+        return f"postgresql+{driver}://{rest}"
+    if sep:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve().as_posix()}"
+
+
+def hide_password(url: str) -> str:
+    """``url`` with its password replaced by ``***``, to show in messages."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse (or no SQLAlchemy): show it as given
+        return url
 
 
 def progress_bar(iterable, total: int, desc: str, enabled: bool = True, unit: str = "img"):

@@ -45,3 +45,11 @@ class ResultsError(YoloTrainingError, ValueError):
 
 class SourceError(YoloTrainingError, ValueError):
     """An image, folder, video or camera to predict on cannot be used."""
+
+
+class DiskSpaceError(YoloTrainingError, OSError):
+    """Not enough free disk for what was asked (checked before anything is written)."""
+
+
+class ClassError(YoloTrainingError, ValueError):
+    """A class target (shared folder or database) or a student name that cannot be used."""

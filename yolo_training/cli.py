@@ -14,6 +14,8 @@
     yolo-training course     write the students' version of the notebooks (solutions removed)
     yolo-training label      install, start, stop Label Studio (its own venv, on this machine only)
     yolo-training explore    search training settings with Optuna (resumable; workers share a study)
+    yolo-training workshop   pack the course for offline laptops; is this laptop ready for the workshop
+    yolo-training class      the class at a glance (instructor); join or leave a class (student)
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from . import classroom, workshop
 
 #: The demo's settings: what reaches mAP50 >= 0.8 on the sample within 5 minutes of a 2-core CPU
 #: (see benchmarks/bench_sample.py): a small image size and a time budget instead of epochs.
@@ -406,6 +410,9 @@ COMMANDS = {
     "course": ("write the students' version of the notebooks: solution cells emptied", _course_args, _course),
     "label": ("Label Studio in its own venv: install once, then start / stop / status", _label_args, _label),
     "explore": ("search training settings with Optuna; run it on several machines to share a study", _explore_args, _explore),
+    # issue 14, the workshop kit: each command's arguments and runner live in its module
+    "workshop": ("pack the course for offline laptops (online, once); is this laptop ready", workshop.add_arguments, workshop.run_command),
+    "class": ("the class at a glance (instructor); join or leave a class (student)", classroom.add_arguments, classroom.run_command),
 }
 
 

@@ -27,6 +27,7 @@ def doctor() -> dict:
     from .devices import cpu_threads
     from .models import cached_weights
     from .settings import CPU_REASON
+    from .workshop import readiness
 
     facts = _facts()
     width = max(len(k) for k in facts)
@@ -40,6 +41,8 @@ def doctor() -> dict:
               "`yolo-training weights fetch yolov8n yolo11n` and copy weights/ to each machine.")
     if not env.font_installed():
         print("\nThe plot font is missing: plots would try to download Arial.ttf.")
+    facts["workshop"] = readiness()[1]  # issue 14: ready for the workshop? (packages, weights, disk, cores, speed)
+    print(f"\n{facts['workshop']}")
     return facts
 
 

@@ -47,7 +47,7 @@ from typing import Any
 import yaml
 
 from . import env
-from ._common import pid_alive
+from ._common import database_url, hide_password, pid_alive
 from ._errors import YoloTrainingError
 from .models import resolve_model
 from .runs import METRIC_KEYS, Run
@@ -414,28 +414,7 @@ def default_storage() -> str:
 
 
 def _storage_url(storage: str | os.PathLike | None) -> str:
-    if storage is None:
-        return default_storage()
-    text = str(storage)
-    scheme, sep, rest = text.partition("://")
-    if scheme in ("postgresql", "postgres"):
-        # SQLAlchemy's default PostgreSQL driver changed (psycopg2 in 2.0, psycopg 3 in 2.1): use the installed one.
-        import importlib.util
-
-        driver = "psycopg2" if importlib.util.find_spec("psycopg2") else "psycopg"
-        return f"postgresql+{driver}://{rest}"
-    if sep:
-        return text
-    return f"sqlite:///{Path(text).expanduser().resolve().as_posix()}"  # a plain path: a SQLite file
-
-
-def _hide_password(url: str) -> str:
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL SQLAlchemy can parse: show it as given
-        return url
+    return default_storage() if storage is None else database_url(storage)
 
 
 def open_storage(storage: str | os.PathLike | None = None):
@@ -488,13 +467,13 @@ def open_storage(storage: str | os.PathLike | None = None):
     except ImportError as err:
         missing = getattr(err.__cause__, "name", None) or getattr(err, "name", None) or "driver"
         raise YoloTrainingError(
-            f"The database driver {missing!r} for {_hide_password(url)} is not installed: "
+            f"The database driver {missing!r} for {hide_password(url)} is not installed: "
             "pip install 'yolo-training[explore]' (psycopg2-binary for PostgreSQL)."
         ) from err
     except Exception as err:
         reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise YoloTrainingError(
-            f"Cannot open the study storage {_hide_password(url)}: {reason}. Check the URL (user, password, host, port, "
+            f"Cannot open the study storage {hide_password(url)}: {reason}. Check the URL (user, password, host, port, "
             "database name), that the database server is running and reachable from this machine, or leave "
             "storage=None for a SQLite file in the project."
         ) from err
@@ -542,7 +521,7 @@ def load_study(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = N
     names = [s.study_name for s in optuna.get_all_study_summaries(store, include_best_trial=False)]
     if study not in names:
         raise YoloTrainingError(
-            f"There is no study {study!r} in {_hide_password(_storage_url(storage))} "
+            f"There is no study {study!r} in {hide_password(_storage_url(storage))} "
             f"(studies there: {', '.join(names) or 'none'}). Run explore(..., study={study!r}) first."
         )
     return optuna.load_study(study_name=study, storage=store)
@@ -778,7 +757,7 @@ def explore(
             pruner=_make_pruner(pruner, trials), load_if_exists=True,
         )
     except Exception as err:
-        raise YoloTrainingError(f"Cannot create or open study {study!r} in {_hide_password(_storage_url(storage))}: {err}") from err
+        raise YoloTrainingError(f"Cannot create or open study {study!r} in {hide_password(_storage_url(storage))}: {err}") from err
     _check_same_search(the_study, storage, description)  # another worker may have created it meanwhile
     recovered = _recover_interrupted(the_study)
     for params in enqueue or []:
@@ -786,7 +765,7 @@ def explore(
     if verbose:
         print(checked)
     print(
-        f"Study {study!r} ({_hide_password(_storage_url(storage))}): {_counted(the_study)} of {trials} trials already"
+        f"Study {study!r} ({hide_password(_storage_url(storage))}): {_counted(the_study)} of {trials} trials already"
         f"{f', {len(recovered)} interrupted trial(s) queued again' if recovered else ''}; optimising {metric} ({direction})."
     )
     objective = _Objective(
@@ -862,7 +841,7 @@ def _differences(stored: dict, description: dict) -> list[str]:
 
 def _different_search_message(study: str, storage, stored: dict, description: dict) -> str:
     return (
-        f"Study {study!r} in {_hide_password(_storage_url(storage))} exists with a different {' and '.join(_differences(stored, description))}: "
+        f"Study {study!r} in {hide_password(_storage_url(storage))} exists with a different {' and '.join(_differences(stored, description))}: "
         f"it was created with metric={stored.get('metric')!r} and space {stored.get('distributions')} "
         f"(fixed {stored.get('fixed')}); its trials and these could not be compared. Use the same space and metric to "
         f"continue it; pass if_exists='new' to search in a new study ({study}-2), or if_exists='replace' to delete "
