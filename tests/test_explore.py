@@ -6,15 +6,12 @@ Every trial is a from-scratch yolov8n at 64 px for 1-2 epochs (YOLO_TRAINING_PRO
 
 from __future__ import annotations
 
-import glob
 import math
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -273,53 +270,6 @@ def _two_workers(config, url: str, folder: Path, trials: int = 3):
 
 def test_two_workers_share_a_sqlite_study(sample_config, tmp_path):
     _two_workers(sample_config, _sqlite(tmp_path / "shared.db"), tmp_path, trials=2)
-
-
-def _postgres_bin() -> Path | None:
-    found = shutil.which("pg_ctl")
-    candidates = [Path(os.environ["YOLO_TRAINING_PG_BIN"])] if os.environ.get("YOLO_TRAINING_PG_BIN") else []
-    candidates += [Path(found).parent] if found else []
-    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
-    return next((c for c in candidates if (c / "initdb").is_file() and (c / "pg_ctl").is_file()), None)
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    """A throwaway PostgreSQL server on a free loopback port, in a temporary data folder."""
-    bindir = _postgres_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed")
-    pytest.importorskip("psycopg2")
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: use its system user
-        import pwd
-
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root without a 'postgres' user to start PostgreSQL")
-        as_user = ["runuser", "-u", "postgres", "--"] if shutil.which("runuser") else []
-        if not as_user:
-            pytest.skip("running as root without runuser to start PostgreSQL as 'postgres'")
-    data = Path(tempfile.mkdtemp(prefix="yolo-pg-"))
-    if as_user:
-        os.chown(data, pw.pw_uid, pw.pw_gid)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True, text=True)  # noqa: E731
-    try:
-        run(str(bindir / "initdb"), "-D", str(data / "db"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-t", "60",
-            "-o", f"-h 127.0.0.1 -p {port} -k {data}", "start")
-    except subprocess.CalledProcessError as err:
-        shutil.rmtree(data, ignore_errors=True)
-        pytest.fail(f"PostgreSQL did not start: {err.stderr or err.stdout}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "-w", "stop"], capture_output=True)
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def test_two_workers_share_a_postgresql_study(sample_config, tmp_path, postgres_url):

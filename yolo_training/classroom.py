@@ -242,7 +242,7 @@ def run_entry(folder: str | Path, chapter: int | None = None) -> dict:
         "epochs_done": epochs_done(folder),
         "epochs": (record.get("settings") or {}).get("epochs"),
         "mAP50": _best_map50(folder, record),
-        "updated": _now(),
+        "updated": record.get("ended") or record.get("started") or record.get("created") or _now(),  # its last change
     }
 
 
@@ -556,7 +556,7 @@ def class_status(target: str | Path | None = None) -> pd.DataFrame:
     rows = []
     for who in students:
         mine = runs[(runs["student"] == who["student"]) & (runs["machine"] == who["machine"])]
-        latest = mine.sort_values("updated").iloc[-1] if len(mine) else None
+        latest = mine.iloc[pd.to_datetime(mine["updated"], utc=True, errors="coerce").argmax()] if len(mine) else None
         best = mine["mAP50"].astype(float).max() if len(mine) else float("nan")
         rows.append({
             "student": who["student"], "machine": who["machine"], "chapter": who.get("chapter"),
@@ -594,12 +594,14 @@ def plot_class(target: str | Path | None = None, table: pd.DataFrame | None = No
     labels = [f"{s} ({m})" if (board["student"] == s).sum() > 1 else s for s, m in zip(board["student"], board["machine"])]
     colours = [_COLOURS.get(str(s).split(":")[0], "tab:gray") for s in board["status"]]
     ax.barh(labels, board["score"], color=colours)
-    for y, (score, chapter) in enumerate(zip(board["score"], board["chapter"])):
-        ax.text(score + 0.01, y, f"{score:.2f}" + (f"  ch. {int(chapter)}" if pd.notna(chapter) else ""), va="center", fontsize=8)
-    ax.set_xlim(0, 1.1)
+    for y, (score, chapter, n) in enumerate(zip(board["score"], board["chapter"], board["runs"])):
+        text = f"{score:.2f}" if n else "no run yet"
+        ax.text(score + 0.01, y, text + (f"  chapter {int(chapter)}" if pd.notna(chapter) else ""), va="center", fontsize=8)
+    ax.set_xlim(0, 1.15)
     ax.set_xlabel("best mAP50")
     ax.set_title(f"The class: {len(board)} student(s), {int(table['runs'].sum()) if len(table) else 0} run(s)")
-    ax.legend(handles=[Patch(color=c, label=s) for s, c in _COLOURS.items()], loc="lower right", fontsize=8)
+    fig.legend(handles=[Patch(color=c, label=s) for s, c in _COLOURS.items()], loc="outside lower center", ncols=4,
+               fontsize=8, title="latest run", title_fontsize=8)
     return fig
 
 
