@@ -1,0 +1,201 @@
+"""The workshop kit: the pack refuses before downloading, the scripts are valid, and a real pack
+installs without network and trains.
+
+The heavy test (marked ``workshop``: ``-m "not workshop"`` leaves it out) builds a pack for this
+machine from the package registries pip is configured with (pip's cache makes a second build
+fast), installs it with its own ``install.sh`` into a fresh virtual environment inside a network
+namespace without network (``unshare -n``), then runs ``yolo-training doctor`` and a tiny training
+there. The pack and the environment (about 10 GB) are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import yolo_training as yt
+from yolo_training import workshop
+
+from conftest import tree_fingerprint
+
+PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def test_platforms_and_python_versions_are_checked_first(tmp_path):
+    assert workshop.this_platform() in workshop.PLATFORMS
+    with pytest.raises(yt.YoloTrainingError, match="Unknown platform 'solaris': use linux, windows, macos, macos-intel"):
+        yt.pack(tmp_path / "pack", ["solaris"])
+    with pytest.raises(yt.YoloTrainingError, match="not like 3.11"):
+        yt.pack(tmp_path / "pack", python_versions=["3"])
+    with pytest.raises(yt.YoloTrainingError, match="3.10 or newer"):
+        yt.pack(tmp_path / "pack", python_versions=["3.8"])
+    assert not (tmp_path / "pack").exists()
+
+
+def test_a_disk_too_small_is_refused_before_anything_is_downloaded(tmp_path, monkeypatch):
+    free = 500 * 2**20
+    real = shutil.disk_usage
+    monkeypatch.setattr(workshop.shutil, "disk_usage", lambda p: real(p)._replace(free=free))
+    monkeypatch.setattr(workshop, "_run_pip", lambda *a, **k: pytest.fail("pip ran although the disk is too small"))
+    with pytest.raises(yt.DiskSpaceError, match=r"needs about .* GiB \(wheels \(windows\).*but .* has 0.49 GiB free\. Nothing was downloaded"):
+        yt.pack(tmp_path / "pack", ["windows", "macos"])
+    assert not (tmp_path / "pack").exists()
+
+
+def test_a_folder_of_other_files_is_never_replaced(tmp_path, monkeypatch):
+    out = tmp_path / "usb-stick"
+    out.mkdir()
+    (out / "photos.txt").write_text("my own notes")
+    before = tree_fingerprint(out)
+    monkeypatch.setattr(workshop, "_run_pip", lambda *a, **k: pytest.fail("pip ran on a folder that is not a pack"))
+    with pytest.raises(yt.NotGeneratedError, match="did not write"):
+        yt.pack(out, overwrite=True)
+    assert tree_fingerprint(out) == before
+
+
+def test_torch_and_torchvision_must_be_the_same_build():
+    cpu_torch = "torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"
+    cuda_vision = "torchvision-0.28.0-cp311-cp311-manylinux_2_28_x86_64.whl"
+    assert workshop.torch_pin([cpu_torch, cuda_vision]) == "torch===2.13.0"
+    assert workshop.torch_pin([cpu_torch, "torchvision-0.28.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"]) is None
+    assert workshop.torch_pin(["torch-2.14.1-cp311-cp311-win_amd64.whl", "torchvision-0.29.1-cp311-cp311-win_amd64.whl"]) is None
+
+
+def test_the_weights_are_the_ones_the_notebooks_name(tmp_path):
+    names = workshop.course_weights()
+    assert {"yolov8n", "yolo11n"} <= set(names) and set(names) <= set(yt.model_names())
+    (tmp_path / "01_x.ipynb").write_text(json.dumps({"cells": [
+        {"cell_type": "code", "source": ["yt.train(CONFIG, model='yolo11s-seg')\n"]},
+        {"cell_type": "markdown", "source": ["yolov8x is big"]},
+    ]}))
+    assert workshop.course_weights(tmp_path) == ["yolo11s-seg"]
+
+
+def test_install_scripts_are_filled_in_and_valid(tmp_path):
+    report = workshop.PackReport(folder=tmp_path, platforms={"linux-cp311": {"bytes": 3 * 2**30, "files": 150, "torch": "x"}})
+    targets = [workshop.PLATFORMS[n] for n in ("linux", "windows", "macos")]
+    workshop._scripts(tmp_path, targets, ["3.11", "3.12"], ("annotate", "explore", "onnx"), report)
+    for name in ("install.sh", "install.ps1", "README.txt"):
+        text = (tmp_path / name).read_text()
+        assert "@@" not in text and "3.11 3.12" in text
+    assert os.access(tmp_path / "install.sh", os.X_OK)
+    assert b"\r\n" in (tmp_path / "install.ps1").read_bytes() and b"\r\n" not in (tmp_path / "install.sh").read_bytes()
+    assert 'yolo-training[$EXTRAS]' in (tmp_path / "install.sh").read_text() and 'EXTRAS="annotate,explore,onnx"' in (tmp_path / "install.sh").read_text()
+    assert subprocess.run(["sh", "-n", str(tmp_path / "install.sh")], capture_output=True).returncode == 0
+    if shutil.which("pwsh"):
+        parse = ("$e = $null; [System.Management.Automation.Language.Parser]::ParseFile("
+                 f"'{tmp_path / 'install.ps1'}', [ref]$null, [ref]$e) | Out-Null; exit $e.Count")
+        assert subprocess.run(["pwsh", "-NoProfile", "-Command", parse]).returncode == 0
+
+
+def test_readiness_is_one_line_with_the_expected_chapter_times(monkeypatch):
+    facts, line = yt.readiness(probe_seconds=0.5)
+    assert line.startswith("Workshop: READY - packages complete") and "\n" not in line
+    assert facts["ready"] and facts["cores"] >= 1 and facts["probe"]["steps"] >= 1
+    assert facts["expected_seconds"][1] is None and facts["expected_seconds"][4] > 0
+    assert "chapter 4 ~" in line and "chapter 1" not in line
+    ratio = workshop.REFERENCE_MACHINE["steps_per_second"] / facts["probe"]["steps_per_second"]
+    assert facts["expected_seconds"][6] == pytest.approx(workshop.REFERENCE_TIMES[6] * ratio)
+    monkeypatch.setattr(workshop, "MIN_FREE_GIB", 10**6)
+    facts, line = yt.readiness(probe_seconds=0)
+    assert not facts["ready"] and line.startswith("Workshop: NOT READY") and "To fix: only" in line
+
+
+def _pypi_reachable() -> bool:
+    try:
+        with urllib.request.urlopen("https://pypi.org/simple/pip/", timeout=10):
+            return True
+    except Exception:
+        return False
+
+
+def test_another_platform_gets_its_own_dependencies(tmp_path):
+    """pip alone would evaluate ``sys_platform == "win32"`` for this Linux machine: Windows needs colorama and pywinpty, no NVIDIA."""
+    if not _pypi_reachable():
+        pytest.skip("PyPI is not reachable: resolving for Windows needs it")
+    wheel = workshop.build_project_wheel(tmp_path / "wheel")
+    target = workshop.PLATFORMS["windows"]
+    report = tmp_path / "report.json"
+    command = [*workshop._pip(target, PYTHON), "install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
+               "--only-binary=:all:", "--platform", "win_amd64", "--python-version", PYTHON, "--implementation", "cp",
+               f"{wheel}[{','.join(workshop.COURSE_EXTRAS)}]"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    names = {i["metadata"]["name"].lower() for i in json.loads(report.read_text())["install"]}
+    assert {"colorama", "pywinpty", "torch", "ultralytics", "yolo-training", "optuna", "onnxruntime"} <= names
+    assert not {n for n in names if n.startswith(("nvidia-", "triton", "cuda-")) and n != "nvidia-ml-py"}  # ml-py: pure Python, any OS
+
+
+def _clean_env(**extra) -> dict:
+    """This process's environment without what would make the installed package not the one used."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "YOLO_TRAINING_HOME", "VIRTUAL_ENV"))}
+    return {**env, **extra}
+
+
+TRAIN = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    import yolo_training as yt
+    out = Path(sys.argv[1])
+    export = yt.generate_sample(out / "export", n_images=24, seed=3)
+    split = yt.split_dataset(export, out / "split", config=out / "split" / "config.yaml")
+    run = yt.train(split.config, model="yolov8n", epochs=1, imgsz=64, batch=8, project=out / "runs", name="offline", verbose=False)
+    print(json.dumps({"offline": yt.env.is_offline(), "best": run.best.is_file(), "package": yt.__file__}))
+    """
+)
+
+
+@pytest.mark.workshop
+def test_a_pack_installs_without_network_and_trains(tmp_path_factory, capsys):
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode:
+        pytest.skip("`unshare -n` is not allowed here (it needs root or unprivileged user namespaces): no network-free namespace to install in")
+    work = tmp_path_factory.mktemp("workshop")
+    pack, dest = work / "pack", work / "student"
+    try:
+        workshop.check_disk(pack, [workshop.this_platform()], [PYTHON])
+    except yt.DiskSpaceError as err:
+        pytest.skip(str(err))
+    if shutil.disk_usage(work).free < 14 * 2**30:
+        pytest.skip("less than 14 GiB free under the test's folder: the pack (~3 GB) and its installation (~7 GB) need it")
+    try:
+        start = time.perf_counter()
+        report = yt.pack(pack, instructor=True, torch_index="none")
+        packed = time.perf_counter() - start
+        assert (pack / "install.sh").is_file() and (pack / "course" / "04_training.ipynb").is_file()
+        assert len(list((pack / "wheels").glob("yolo_training-*.whl"))) == 1
+        assert json.loads((pack / "pack.json").read_text())["per_platform"] == report.platforms
+
+        start = time.perf_counter()
+        env = _clean_env(PYTHON=sys._base_executable, HOME=str(work))
+        install = subprocess.run(["unshare", "-n", "sh", str(pack / "install.sh"), str(dest)], env=env,
+                                 capture_output=True, text=True, timeout=1800)
+        installed = time.perf_counter() - start
+        output = install.stdout + install.stderr
+        assert install.returncode == 0, output[-5000:]
+        assert "Workshop: READY" in output and "offline: True" in output
+        assert (dest / "04_training.ipynb").is_file() and (dest / "annotations" / "export").is_dir() and (dest / "start.sh").is_file()
+
+        start = time.perf_counter()
+        train = subprocess.run(["unshare", "-n", str(dest / ".venv" / "bin" / "python"), "-c", TRAIN, str(work / "train")],
+                               env=_clean_env(YOLO_TRAINING_HOME=str(dest), YOLO_TRAINING_PROFILE="fast"),
+                               capture_output=True, text=True, timeout=900, cwd=work)
+        trained = time.perf_counter() - start
+        assert train.returncode == 0, (train.stdout + train.stderr)[-5000:]
+        result = json.loads(train.stdout.strip().splitlines()[-1])
+        assert result["offline"] and result["best"] and result["package"].startswith(str(dest / ".venv"))
+        with capsys.disabled():
+            size = report.platforms[f"{workshop.this_platform()}-cp{PYTHON.replace('.', '')}"]["bytes"] / 2**30
+            print(f"\n[workshop] pack {size:.2f} GiB built in {packed:.0f} s; offline install {installed:.0f} s; "
+                  f"tiny training {trained:.0f} s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
