@@ -118,13 +118,15 @@ PLATFORMS: dict[str, Platform] = {
 #: (``YOLO_TRAINING_PROFILE=fast``), on :data:`REFERENCE_MACHINE`. None: not measured yet.
 REFERENCE_TIMES: dict[int, float | None] = {1: None, 2: None, 3: None, 4: 597.0, 5: 12.0, 6: 737.0, 7: None}
 #: The machine :data:`REFERENCE_TIMES` were measured on, and its :func:`speed_probe` score
-#: (``steps_per_second``), which scales them to another machine.
+#: (``steps_per_second``), which scales them to another machine. None: not measured yet, and the
+#: reference times are shown as they are.
 REFERENCE_MACHINE = {
     "description": "the project's reference machine: 2 CPU cores (x86_64), no GPU, shared (load 6 to 14)",
     "cores": 2,
-    # Provisional: probes on the busy reference machine gave 0.2 to 1.2 (load 5 on 2 cores). Re-measure
-    # on the idle machine with `python -c "import yolo_training.workshop as w; print(w.speed_probe())"`.
-    "steps_per_second": 1.0,
+    # To measure in the same conditions as REFERENCE_TIMES, with
+    # `python -c "import yolo_training.workshop as w; print(w.speed_probe())"`. Probes on the
+    # shared machine while this was written gave 0.2 to 18 steps/s (load 2 to 5 on 2 cores).
+    "steps_per_second": None,
 }
 
 
@@ -767,22 +769,41 @@ def speed_probe(seconds: float = 5.0) -> dict:
     return {"steps_per_second": 1.0 / median, "steps": len(times), "seconds": sum(times), "threads": threads}
 
 
-def expected_times(steps_per_second: float) -> dict[int, float | None]:
+def expected_times(steps_per_second: float | None) -> dict[int, float | None]:
     """The chapter times to expect on a machine with this :func:`speed_probe` score.
 
     Args:
-        steps_per_second: the machine's probe score.
+        steps_per_second: the machine's probe score (None: unknown).
 
     Returns:
-        ``{chapter: seconds or None}``, scaled from :data:`REFERENCE_TIMES`; None where no
+        ``{chapter: seconds or None}``: :data:`REFERENCE_TIMES` scaled by the reference machine's
+        score over this one's; as they are while either score is unknown; None where no
         reference was measured.
 
     Example:
         >>> expected_times(REFERENCE_MACHINE["steps_per_second"])[4] == REFERENCE_TIMES[4]
         True
     """
-    ratio = REFERENCE_MACHINE["steps_per_second"] / max(steps_per_second, 1e-9)
-    return {chapter: (None if t is None else t * ratio) for chapter, t in REFERENCE_TIMES.items()}
+    return {chapter: (None if t is None else t / speed_ratio(steps_per_second)) for chapter, t in REFERENCE_TIMES.items()}
+
+
+def speed_ratio(steps_per_second: float | None) -> float:
+    """How many times faster than the reference machine a probe score is (1.0 while either is unknown).
+
+    Args:
+        steps_per_second: a :func:`speed_probe` score.
+
+    Returns:
+        The ratio of the scores.
+
+    Example:
+        >>> speed_ratio(None)
+        1.0
+    """
+    reference = REFERENCE_MACHINE["steps_per_second"]
+    if not reference or not steps_per_second:
+        return 1.0
+    return steps_per_second / reference
 
 
 def _missing_packages(extras=COURSE_EXTRAS) -> list[str]:
@@ -875,9 +896,13 @@ def _readiness_line(facts: dict, n_wanted: int) -> str:
     ]
     measured = {c: t for c, t in facts["expected_seconds"].items() if t is not None}
     if measured:
-        speed = facts["probe"]["steps_per_second"] / REFERENCE_MACHINE["steps_per_second"]
         expected = ", ".join(f"chapter {c} ~{_short_time(t)}" for c, t in measured.items())
-        parts.append(f"speed {speed:.1f}x the reference machine (expected: {expected})")
+        score = facts["probe"]["steps_per_second"]
+        if REFERENCE_MACHINE["steps_per_second"]:
+            parts.append(f"speed {speed_ratio(score):.1f}x the reference machine (expected: {expected})")
+        else:
+            parts.append(f"speed probe {score:.1f} steps/s (the reference machine's is not measured yet; "
+                         f"its times: {expected})")
     line = f"Workshop: {'NOT READY' if facts['problems'] else 'READY'} - {', '.join(parts)}."
     if facts["problems"]:
         line += " To fix: " + "; ".join(facts["problems"]) + "."
