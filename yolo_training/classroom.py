@@ -509,6 +509,15 @@ def _target_or_joined(target: str | Path | None) -> str:
     return settings["target"]
 
 
+_RUN_COLUMNS = ["student", "machine", "run", "name", "task", "model", "status", "message", "chapter",
+                "epochs_done", "epochs", "mAP50", "updated"]
+
+
+def _read(target: str | Path | None) -> tuple[list[dict], pd.DataFrame]:
+    students, runs = _store(_target_or_joined(target)).read()
+    return students, pd.DataFrame(runs, columns=_RUN_COLUMNS)
+
+
 def class_runs(target: str | Path | None = None) -> pd.DataFrame:
     """Every run reported to the class, one row each.
 
@@ -522,10 +531,7 @@ def class_runs(target: str | Path | None = None) -> pd.DataFrame:
     Example:
         >>> class_runs("/mnt/share/class").groupby("student")["mAP50"].max()  # doctest: +SKIP
     """
-    _students, runs = _store(_target_or_joined(target)).read()
-    columns = ["student", "machine", "run", "name", "task", "model", "status", "message", "chapter",
-               "epochs_done", "epochs", "mAP50", "updated"]
-    return pd.DataFrame(runs, columns=columns)
+    return _read(target)[1]
 
 
 def _status_text(run: pd.Series) -> str:
@@ -551,8 +557,7 @@ def class_status(target: str | Path | None = None) -> pd.DataFrame:
     Example:
         >>> print(class_status("/mnt/share/class").to_string(index=False))  # doctest: +SKIP
     """
-    students, _runs = _store(_target_or_joined(target)).read()
-    runs = class_runs(target)
+    students, runs = _read(target)
     rows = []
     for who in students:
         mine = runs[(runs["student"] == who["student"]) & (runs["machine"] == who["machine"])]
