@@ -166,10 +166,10 @@ class PackReport:
 
     def __str__(self) -> str:
         lines = [f"Workshop pack in {self.folder} ({_gib(self.total_bytes)}, made in {self.seconds / 60:.1f} min)", "", "Parts:"]
-        lines += [f"  {name:<28} {_gib(size):>10}" for name, size in self.parts.items()]
+        lines += [f"  {name:<38} {_gib(size):>10}" for name, size in self.parts.items()]
         lines += ["", "Per platform (what one laptop installs from):"]
         for name, info in self.platforms.items():
-            lines.append(f"  {name:<28} {_gib(info['bytes']):>10}  {info['files']} wheels; {info['torch']}")
+            lines.append(f"  {name:<38} {_gib(info['bytes']):>10}  {info['files']} wheels; {info['torch']}")
         if self.missing_weights:
             lines += ["", f"Missing weights (students train those from scratch): {', '.join(self.missing_weights)}."
                       f" While online: yolo-training weights fetch {' '.join(self.missing_weights)}, then pack again."]
@@ -463,7 +463,9 @@ def _run_pip(command: list[str], what: str) -> None:
     if proc.wait():
         text = "".join(output)
         hint = ""
-        if "No space left" in text:
+        if "No module named pip" in text:
+            hint = f"\nThis Python has no pip: {sys.executable} -m ensurepip, then pack again."
+        elif "No space left" in text:
             hint = "\nThe disk is full: free some space or choose another folder, then pack again."
         elif "ResolutionImpossible" in text or "No matching distribution" in text:
             hint = "\nSome package has no wheel for this platform and Python version: try another --python-version."
