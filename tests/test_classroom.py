@@ -176,3 +176,15 @@ def test_the_command_line_joins_and_shows_the_class(project, tiny_run, tmp_path,
     assert "Joined the class" in out and "Ada" in out and "finished" in out and png.stat().st_size > 1000
     assert cli_main(["class", "leave"]) == 0
     assert classroom.class_settings() is None
+
+
+def test_a_real_training_reports_itself_when_the_student_joined(project, tiny_split, tmp_path):
+    # No manual report: train() tells the class at each status change once the student opted in.
+    target = tmp_path / "class-folder"
+    target.mkdir()  # the instructor's shared folder
+    yt.join_class(str(target), "Cleo")
+    run = yt.train(tiny_split, epochs=1, imgsz=64, batch=8, name="cleo-first", project=project / "runs" / "detect", verbose=False)
+    table = yt.class_status(str(target))
+    row = table[table["student"] == "Cleo"].iloc[0]
+    assert row["status"] == "finished" and row["runs"] == 1
+    assert str(target) not in str(run.dir) and list(target.iterdir())  # written to the class folder only

@@ -1,14 +1,13 @@
 """The bundled sample is what the generator writes, in Label Studio's export layout."""
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 import yolo_training as yt
-from yolo_training.sample import CLASS_NAMES, IMAGE_SIZE, MARKER, N_IMAGES, SEED
+from yolo_training.sample import CLASS_NAMES, IMAGE_SIZE, MARKER, N_IMAGES
 
 from conftest import ROOT
 

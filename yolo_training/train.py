@@ -27,6 +27,7 @@ from . import env
 from . import runs
 from ._common import in_notebook
 from ._errors import ConfigError, YoloTrainingError
+from .classroom import report_run
 from .devices import pick_device, use_all_cores
 from .extensions import LOG_FILE, TensorBoardLogger, capture_output, trainer_for
 from .models import resolve_model
@@ -47,6 +48,12 @@ RESUMABLE_COPY = ".last-resumable.pt"
 
 # ---------------------------------------------------------------------------------------------
 # Callbacks the package adds to every run
+
+
+def _set_status(folder: Path, status: str, **fields) -> None:
+    """Record a status change in the run's registry, and tell the class when the student opted in."""
+    runs.set_status(folder, status, **fields)
+    report_run(folder)
 
 
 class _Control:
@@ -70,7 +77,7 @@ class _Control:
         trainer.best_metric = self.best_metric  # read by the course's trainer (extensions._CourseTrainer)
 
     def on_train_start(self, trainer) -> None:
-        runs.set_status(self.folder, "training")
+        _set_status(self.folder, "training")
 
     def on_train_batch_end(self, trainer) -> None:
         if self.stop is not None and self.stop.is_set() and not trainer.stop:
@@ -155,12 +162,12 @@ def _oom_error(err: BaseException, settings: dict, model: str, device: str) -> Y
 def _failed(folder: Path, err: BaseException) -> None:
     """Record why a run ended early; a search pruning a trial (optuna.TrialPruned) is a stop, not a failure."""
     if isinstance(err, KeyboardInterrupt):
-        runs.set_status(folder, "stopped", error="interrupted (Ctrl-C or kernel interrupt)")
+        _set_status(folder, "stopped", error="interrupted (Ctrl-C or kernel interrupt)")
         print(f"Training interrupted. Resume it with resume({folder.name!r}) "
               f"(or `yolo-training train --resume {folder.name}`).")
         return
     status = "stopped" if type(err).__name__ == "TrialPruned" else "failed"
-    runs.set_status(folder, status, error=f"{type(err).__name__}: {err}")
+    _set_status(folder, status, error=f"{type(err).__name__}: {err}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,7 +198,7 @@ def _fit(yolo, folder: Path, record: dict, train_args: dict, *, device: str, ver
     events, follower = _progress_hooks(progress_source(device), live, folder, int(train_args.get("epochs") or 0))
     board = TensorBoardLogger(folder).callbacks() if tensorboard else {}
     _add_callbacks(yolo, control.callbacks(), *events, board, callbacks or {})
-    runs.set_status(folder, "preparing", pid=os.getpid())
+    _set_status(folder, "preparing", pid=os.getpid())
     start = time.perf_counter()
     try:
         with capture_output(folder / LOG_FILE, quiet=not show_log):
@@ -211,7 +218,7 @@ def _fit(yolo, folder: Path, record: dict, train_args: dict, *, device: str, ver
     metrics = readable_metrics(yolo.trainer.metrics or {})
     run = Run(dir=folder, task=record["task"], metrics=metrics, seconds=time.perf_counter() - start)
     status = "stopped" if stopped and checkpoint_state(run.last)["resumable"] else "completed"
-    runs.set_status(folder, status, best_metrics=metrics, error=None)
+    _set_status(folder, status, best_metrics=metrics, error=None)
     if tensorboard and verbose:
         _show_tensorboard(folder)
     if verbose:
