@@ -1,5 +1,11 @@
 """The course's website: `mkdocs build --strict` executes the notebooks and builds; a real browser reads it.
 
+The site's hook (docs/hooks/notebooks.py) executes the chapters itself and keeps them in a cache:
+here in a temporary one, in the fast profile, then once more to check nothing is executed again.
+Small sites of our own check what the hook does with widgets (their static view, never an empty
+box) and with chapters that build on each other (executed again only when they or their
+prerequisite changed, starting from the project folder the prerequisite left).
+
 The browser is Debian's chromium driven by Playwright (never a browser Playwright downloads).
 Each part skips cleanly when its tools are absent: mkdocs and its plugins (the `docs` extra),
 the mermaid script (fetched from the npm registry by `make site`), chromium, playwright.
@@ -7,10 +13,13 @@ the mermaid script (fetched from the npm registry by `make site`), chromium, pla
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import importlib.util
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,31 +33,85 @@ from conftest import ROOT
 CHROMIUM = Path("/usr/bin/chromium")
 CHAPTERS = ["01_data_acquisition", "02_annotation", "03_dataset_split", "04_training", "05_metrics", "06_fine_tuning", "07_inference"]
 MERMAID_JS = ROOT / "docs" / "javascripts" / "mermaid.min.js"
+HOOKS = ROOT / "docs" / "hooks"
 
 
 def _missing(*modules: str) -> list[str]:
     return [m for m in modules if importlib.util.find_spec(m) is None]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The site built once for this module (every notebook executed in the fast profile)."""
-    missing = _missing("mkdocs", "material", "mkdocs_jupyter", "mkdocstrings_handlers")
+def _need_docs_tools() -> None:
+    missing = _missing("mkdocs", "material", "mkdocs_jupyter", "mkdocstrings_handlers", "nbclient")
     if missing:
         pytest.skip(f"the docs extra is not installed (missing {missing}): pip install -e '.[docs]'")
+
+
+def _build(project: Path, out: Path, cache: Path, strict: bool = True, **env) -> subprocess.CompletedProcess:
+    """``mkdocs build`` of ``project`` into ``out``, executed notebooks kept in ``cache``."""
+    # the published chapter 2 shows the manual route: no live Label Studio (and no login) on the site
+    env = dict(os.environ, YOLO_TRAINING_PROFILE="fast", NO_MKDOCS_2_WARNING="1", YOLO_TRAINING_NO_LABEL_STUDIO="1",
+               YOLO_TRAINING_SITE_CACHE=str(cache), **env)
+    command = [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(out), *(["--strict"] if strict else [])]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
+
+
+def _executed(build: subprocess.CompletedProcess) -> list[str]:
+    """The notebooks a build executed (not taken from the cache), from its log."""
+    return re.findall(r"INFO\s+-\s+(\S+)\.ipynb: executing", build.stderr)
+
+
+@pytest.fixture(scope="module")
+def site_build(tmp_path_factory):
+    """The site built once for this module (every notebook executed in the fast profile, cache cold)."""
+    _need_docs_tools()
     if not MERMAID_JS.is_file():
         # the Makefile's rule, so that `pytest` alone works too: fetched once from the npm registry
         if shutil.which("make") is None or subprocess.run(["make", "-C", str(ROOT), "docs/javascripts/mermaid.min.js"]).returncode:
             pytest.skip(f"{MERMAID_JS} is missing and could not be fetched (npm): run `make site` once while online")
-    out = tmp_path_factory.mktemp("site")
-    # the published chapter 2 shows the manual route: no live Label Studio (and no login) on the site
-    env = dict(os.environ, YOLO_TRAINING_PROFILE="fast", NO_MKDOCS_2_WARNING="1", YOLO_TRAINING_NO_LABEL_STUDIO="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True,
-    )
+    out, cache = tmp_path_factory.mktemp("site"), tmp_path_factory.mktemp("site-cache")
+    done = _build(ROOT, out, cache)
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
-    return out
+    assert sorted(_executed(done)) == CHAPTERS
+    return out, cache
+
+
+@pytest.fixture(scope="module")
+def site(site_build) -> Path:
+    return site_build[0]
+
+
+def test_no_symlink_in_the_repository():
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    staged = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    links = [line.split("\t")[-1] for line in staged.splitlines() if line.startswith("120000 ")]
+    assert links == [], f"symlinks break Windows checkouts: {links}"
+
+
+def test_second_build_executes_nothing(site_build, tmp_path):
+    out, cache = site_build
+    again = _build(ROOT, tmp_path / "again", cache)
+    assert again.returncode == 0, again.stderr[-4000:]
+    assert _executed(again) == [], "an unchanged chapter was executed again"
+    for chapter in CHAPTERS:
+        assert f"{chapter}.ipynb: executed earlier, kept" in again.stderr
+        first = (out / "notebooks" / chapter / "index.html").read_text(encoding="utf-8")
+        assert (tmp_path / "again" / "notebooks" / chapter / "index.html").read_text(encoding="utf-8") == first, chapter
+
+
+def test_home_page_says_where_the_outputs_come_from(site):
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "executed-notebooks" not in home  # the marker was replaced
+    assert "fast test settings" in home and "YOLO_TRAINING_PROFILE=fast" in home
+    assert f"{os.cpu_count()} cores" in home and "Ultralytics 8." in home
+    for chapter in CHAPTERS:
+        assert f'href="notebooks/{chapter}/"' in home
+
+
+def test_downloadable_notebooks_are_the_clean_sources(site):
+    for chapter in CHAPTERS:
+        copy = site / "notebooks" / chapter / f"{chapter}.ipynb"
+        assert copy.read_bytes() == (ROOT / "notebooks" / f"{chapter}.ipynb").read_bytes()
 
 
 def test_strict_build_has_every_page(site):
@@ -68,14 +131,22 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def served(site):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+@contextlib.contextmanager
+def _serve(directory: Path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    with _serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +177,26 @@ def _open(browser, url: str):
     return page, errors
 
 
+# Widget views on a static page: nothing draws them (no kernel, no widget renderer), so any that is left
+# is an empty box, or the text of a renderer that failed.
+_WIDGET_PROBLEMS = """() => {
+  const problems = [];
+  const view = 'script[type="application/vnd.jupyter.widget-view+json"]';
+  document.querySelectorAll('.jupyter-widgets, .jp-OutputArea-output').forEach((el) => {
+    const empty = el.innerText.trim() === '' && !el.querySelector('img, svg, canvas, video, table');
+    if (el.querySelector(view) || (el.classList.contains('jupyter-widgets') && empty)) {
+      const cell = el.closest('.jp-Cell');
+      const code = cell ? (cell.querySelector('.clipboard-copy-txt') || cell).textContent.trim().split('\\n')[0] : '';
+      problems.push('empty widget box after: ' + code.slice(0, 80));
+    }
+  });
+  for (const text of ['Loading widget', 'Error displaying widget']) {
+    if (document.body.innerText.includes(text)) problems.push(text);
+  }
+  return problems;
+}"""
+
+
 def test_every_chapter_in_a_browser(served, browser, tmp_path):
     # navigation: from the home page, the menu reaches every chapter
     home, errors = _open(browser, served + "/")
@@ -133,8 +224,140 @@ def test_every_chapter_in_a_browser(served, browser, tmp_path):
         if chapter != CHAPTERS[-1]:
             nxt = CHAPTERS[CHAPTERS.index(chapter) + 1]
             assert page.locator(f'a[href="../{nxt}/"]').count() >= 1
+        # widgets show their static view (the package's fallback), never an empty box
+        assert page.evaluate(_WIDGET_PROBLEMS) == [], chapter
         if chapter in ("01_data_acquisition", "05_metrics"):
             page.screenshot(path=str(tmp_path / f"{chapter}.png"), full_page=True)
         assert errors == [], f"{chapter}: {errors}"
         page.close()
     assert (tmp_path / "01_data_acquisition.png").stat().st_size > 10_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Small sites of our own: what the hook does with widgets and with chapters that build on each other
+
+
+def _notebook(*cells: str) -> str:
+    return json.dumps({
+        "cells": [{"cell_type": "markdown", "metadata": {}, "source": "# A page"}]
+        + [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": c} for c in cells],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    })
+
+
+def _small_site(folder: Path, notebooks: dict[str, str], starts_from: dict | None = None) -> Path:
+    """A project with mkdocs.yml, docs/index.md and notebooks/, built with the course's own hooks."""
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "index.md").write_text("# Home\n\n<!-- executed-notebooks -->\n")
+    (folder / "notebooks").mkdir()
+    for name, text in notebooks.items():
+        (folder / "notebooks" / f"{name}.ipynb").write_text(text)
+    config = {
+        "site_name": "small", "docs_dir": "docs", "theme": {"name": "material", "font": False},
+        "hooks": [str(HOOKS / "notebooks.py"), str(HOOKS / "offline.py")],
+        "extra": {"executed_notebooks": {"source": "notebooks", "starts_from": starts_from or {}}},
+        "plugins": [{"mkdocs-jupyter": {"include": ["notebooks/*.ipynb"], "execute": False}}],
+    }
+    (folder / "mkdocs.yml").write_text(json.dumps(config))  # JSON is YAML
+    return folder
+
+
+# A widget displayed the way the package displays its live views: the widget and a static view of it in one
+# MIME bundle, the static view updated at the end through the display id. Then a progress bar that closes
+# itself when done (tqdm, leave=False): JupyterLab no longer shows it, nor should the site.
+WIDGET_WITH_FALLBACK = '''
+import ipywidgets as w
+from IPython.display import display
+bar = w.IntProgress(value=0, max=3, description="epochs")
+
+def bundle(done):
+    return {"application/vnd.jupyter.widget-view+json": {"model_id": bar.model_id, "version_major": 2, "version_minor": 0},
+            "text/html": f"<p class='static-view'>epochs {done}/3</p>", "text/plain": f"epochs {done}/3"}
+
+handle = display(bundle(0), raw=True, display_id=True)
+for done in range(1, 4):
+    bar.value = done
+handle.update(bundle(3), raw=True)
+'''
+CLOSED_BAR = '''
+from tqdm.auto import tqdm
+for _ in tqdm(range(5), desc="hashing", leave=False):
+    pass
+print("hashed")
+'''
+BARE_WIDGET = "import ipywidgets as w\nw.IntSlider(value=5, description='bare')"
+
+
+@pytest.fixture(scope="module")
+def widget_site(tmp_path_factory):
+    _need_docs_tools()
+    folder = _small_site(tmp_path_factory.mktemp("widgets"), {
+        "with_fallback": _notebook(WIDGET_WITH_FALLBACK, CLOSED_BAR), "bare": _notebook(BARE_WIDGET),
+    })
+    cache = folder / "cache"
+    strict = _build(folder, folder / "strict", cache)
+    out = folder / "site"
+    lax = _build(folder, out, cache, strict=False)
+    assert lax.returncode == 0, lax.stderr[-4000:]
+    return strict, out
+
+
+def test_a_widget_without_a_static_view_fails_the_strict_build(widget_site):
+    strict, _ = widget_site
+    assert strict.returncode != 0
+    warnings = [line for line in strict.stderr.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1 and "bare.ipynb: cell 1" in warnings[0] and "no static view" in warnings[0], strict.stderr[-3000:]
+
+
+def test_widgets_show_their_last_static_view(widget_site):
+    _, out = widget_site
+    page = (out / "notebooks" / "with_fallback" / "index.html").read_text(encoding="utf-8")
+    assert "epochs 3/3" in page and "epochs 0/3" not in page  # the state at the end, not at the start
+    assert 'type="application/vnd.jupyter.widget-view+json"' not in page  # no widget view left to draw
+    assert 'type="application/vnd.jupyter.widget-state+json"' not in page  # nor the state to draw it from
+    assert "hashed" in page and "0/5" not in page  # the closed bar is gone, the cell's other output stays
+
+
+def test_the_browser_check_sees_empty_widget_boxes(widget_site, browser):
+    _, out = widget_site
+    with _serve(out) as url:
+        good, _ = _open(browser, f"{url}/notebooks/with_fallback/")
+        assert good.evaluate(_WIDGET_PROBLEMS) == []
+        assert good.locator(".static-view").inner_text() == "epochs 3/3"
+        bare, _ = _open(browser, f"{url}/notebooks/bare/")
+        assert bare.evaluate(_WIDGET_PROBLEMS) == ["empty widget box after: import ipywidgets as w"]
+
+
+def test_chapters_that_build_on_each_other(tmp_path):
+    """Executed again only when they or the chapter they start from changed, from the folder it left."""
+    _need_docs_tools()
+    leave = "import os, pathlib\npathlib.Path(os.environ['YOLO_TRAINING_HOME'], 'left.txt').write_text('{}')"
+    use = "import os, pathlib\nprint('found', pathlib.Path(os.environ['YOLO_TRAINING_HOME'], 'left.txt').read_text(), '{}')"
+    folder = _small_site(tmp_path / "course", {"a": _notebook(leave.format("run 1")), "b": _notebook(use.format("v1")),
+                                                "c": _notebook("print('alone')")}, starts_from={"b": "a"})
+    cache, notebooks = tmp_path / "cache", folder / "notebooks"
+
+    def build():
+        done = _build(folder, tmp_path / "site", cache)
+        assert done.returncode == 0, done.stderr[-4000:]
+        return sorted(_executed(done))
+
+    def page(name):
+        return (tmp_path / "site" / "notebooks" / name / "index.html").read_text(encoding="utf-8")
+
+    assert build() == ["a", "b", "c"]
+    assert "found run 1 v1" in page("b")
+    assert build() == []
+    (notebooks / "b.ipynb").write_text(_notebook(use.format("v2")))  # b alone, from the folder a left
+    assert build() == ["b"] and "found run 1 v2" in page("b")
+    (notebooks / "a.ipynb").write_text(_notebook(leave.format("run 2")))  # a, and b which uses what a left
+    assert build() == ["a", "b"] and "found run 2 v2" in page("b")
+    shutil.rmtree(cache / "fast" / "state")  # a's folder lost: nothing to do until b changes
+    assert build() == []
+    (notebooks / "b.ipynb").write_text(_notebook(use.format("v3")))  # then a again, and b from the folder it left
+    assert build() == ["a", "b"] and "found run 2 v3" in page("b")
+    (notebooks / "c.ipynb").write_text(_notebook("print('alone')", "1 + 1"))
+    assert build() == ["c"]
+    assert "executed-notebooks" not in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert len(list((cache / "fast" / "executed").iterdir())) == 3  # the older executions are gone
