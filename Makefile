@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean site site-fast
+.PHONY: setup demo test bench bench-course clean site site-fast
 
 setup: $(STAMP)
 
@@ -41,6 +41,10 @@ docs/javascripts/mermaid.min.js:
 bench: $(STAMP)
 	$(PY) benchmarks/bench_threads.py
 	$(PY) benchmarks/bench_sample.py
+
+## bench-course: every chapter with its written settings in a fresh clone, timed; the table of docs/instructors.md (about 30 minutes)
+bench-course: $(STAMP)
+	$(PY) benchmarks/bench_course.py --write-docs
 
 ## clean: remove generated files (split folders, runs, Ultralytics config); never the export
 clean:
