@@ -46,11 +46,13 @@ def _need_docs_tools() -> None:
         pytest.skip(f"the docs extra is not installed (missing {missing}): pip install -e '.[docs]'")
 
 
-def _build(project: Path, out: Path, cache: Path, strict: bool = True, **env) -> subprocess.CompletedProcess:
-    """``mkdocs build`` of ``project`` into ``out``, executed notebooks kept in ``cache``."""
+def _build(project: Path, out: Path, cache: Path | None, strict: bool = True, **env) -> subprocess.CompletedProcess:
+    """``mkdocs build`` of ``project`` into ``out``, executed notebooks kept in ``cache`` (None: the project's .cache/site)."""
     # the published chapter 2 shows the manual route: no live Label Studio (and no login) on the site
-    env = dict(os.environ, YOLO_TRAINING_PROFILE="fast", NO_MKDOCS_2_WARNING="1", YOLO_TRAINING_NO_LABEL_STUDIO="1",
-               YOLO_TRAINING_SITE_CACHE=str(cache), **env)
+    env = {**os.environ, "YOLO_TRAINING_PROFILE": "fast", "NO_MKDOCS_2_WARNING": "1", "YOLO_TRAINING_NO_LABEL_STUDIO": "1", **env}
+    env.pop("YOLO_TRAINING_SITE_CACHE", None)
+    if cache is not None:
+        env["YOLO_TRAINING_SITE_CACHE"] = str(cache)
     command = [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(out), *(["--strict"] if strict else [])]
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
 
@@ -178,16 +180,19 @@ def _open(browser, url: str):
 
 
 # Widget views on a static page: nothing draws them (no kernel, no widget renderer), so any that is left
-# is an empty box, or the text of a renderer that failed.
+# is an empty box, the text of a renderer that failed, or (without its state) the widget's Python repr.
 _WIDGET_PROBLEMS = """() => {
   const problems = [];
   const view = 'script[type="application/vnd.jupyter.widget-view+json"]';
+  const repr = /^(VBox|HBox|Box|GridBox|Tab|Accordion|IntProgress|FloatProgress|Button|Label|HTML|Image|Output)\\(/;
   document.querySelectorAll('.jupyter-widgets, .jp-OutputArea-output').forEach((el) => {
+    const cell = el.closest('.jp-Cell');
+    const code = cell ? (cell.querySelector('.clipboard-copy-txt') || cell).textContent.trim().split('\\n')[0] : '';
     const empty = el.innerText.trim() === '' && !el.querySelector('img, svg, canvas, video, table');
     if (el.querySelector(view) || (el.classList.contains('jupyter-widgets') && empty)) {
-      const cell = el.closest('.jp-Cell');
-      const code = cell ? (cell.querySelector('.clipboard-copy-txt') || cell).textContent.trim().split('\\n')[0] : '';
       problems.push('empty widget box after: ' + code.slice(0, 80));
+    } else if (repr.test(el.innerText.trim())) {
+      problems.push('widget shown as its repr after: ' + code.slice(0, 80));
     }
   });
   for (const text of ['Loading widget', 'Error displaying widget']) {
@@ -254,7 +259,7 @@ def _small_site(folder: Path, notebooks: dict[str, str], starts_from: dict | Non
     for name, text in notebooks.items():
         (folder / "notebooks" / f"{name}.ipynb").write_text(text)
     config = {
-        "site_name": "small", "docs_dir": "docs", "theme": {"name": "material", "font": False},
+        "site_name": "small", "docs_dir": "docs", "theme": {"name": "mkdocs"},  # MkDocs' own theme: quicker to build
         "hooks": [str(HOOKS / "notebooks.py"), str(HOOKS / "offline.py")],
         "extra": {"executed_notebooks": {"source": "notebooks", "starts_from": starts_from or {}}},
         "plugins": [{"mkdocs-jupyter": {"include": ["notebooks/*.ipynb"], "execute": False}}],
@@ -287,13 +292,17 @@ for _ in tqdm(range(5), desc="hashing", leave=False):
 print("hashed")
 '''
 BARE_WIDGET = "import ipywidgets as w\nw.IntSlider(value=5, description='bare')"
+GONE_WIDGET = (  # a widget view whose model is in no saved state: nbconvert falls back to its text
+    "display({'application/vnd.jupyter.widget-view+json': {'model_id': 'gone', 'version_major': 2, 'version_minor': 0},\n"
+    "         'text/plain': \"VBox(children=(Label(value='gone'),))\"}, raw=True)"
+)
 
 
 @pytest.fixture(scope="module")
 def widget_site(tmp_path_factory):
     _need_docs_tools()
     folder = _small_site(tmp_path_factory.mktemp("widgets"), {
-        "with_fallback": _notebook(WIDGET_WITH_FALLBACK, CLOSED_BAR), "bare": _notebook(BARE_WIDGET),
+        "with_fallback": _notebook(WIDGET_WITH_FALLBACK, CLOSED_BAR), "bare": _notebook(BARE_WIDGET, GONE_WIDGET),
     })
     cache = folder / "cache"
     strict = _build(folder, folder / "strict", cache)
@@ -307,7 +316,8 @@ def test_a_widget_without_a_static_view_fails_the_strict_build(widget_site):
     strict, _ = widget_site
     assert strict.returncode != 0
     warnings = [line for line in strict.stderr.splitlines() if line.startswith("WARNING")]
-    assert len(warnings) == 1 and "bare.ipynb: cell 1" in warnings[0] and "no static view" in warnings[0], strict.stderr[-3000:]
+    assert len(warnings) == 2, strict.stderr[-3000:]
+    assert "bare.ipynb: cell 1" in warnings[0] and "bare.ipynb: cell 2" in warnings[1] and "no static view" in warnings[0]
 
 
 def test_widgets_show_their_last_static_view(widget_site):
@@ -326,20 +336,25 @@ def test_the_browser_check_sees_empty_widget_boxes(widget_site, browser):
         assert good.evaluate(_WIDGET_PROBLEMS) == []
         assert good.locator(".static-view").inner_text() == "epochs 3/3"
         bare, _ = _open(browser, f"{url}/notebooks/bare/")
-        assert bare.evaluate(_WIDGET_PROBLEMS) == ["empty widget box after: import ipywidgets as w"]
+        empty, as_text = bare.evaluate(_WIDGET_PROBLEMS)
+        assert empty == "empty widget box after: import ipywidgets as w"
+        assert as_text.startswith("widget shown as its repr after: display({'application/vnd.jupyter.widget-view+json'")
 
 
 def test_chapters_that_build_on_each_other(tmp_path):
     """Executed again only when they or the chapter they start from changed, from the folder it left."""
     _need_docs_tools()
-    leave = "import os, pathlib\npathlib.Path(os.environ['YOLO_TRAINING_HOME'], 'left.txt').write_text('{}')"
+    # a leaves a file in the project folder (and rewrites its config.yaml, as chapter 3's split does); b reads it
+    leave = ("import os, pathlib\nhome = pathlib.Path(os.environ['YOLO_TRAINING_HOME'])\n"
+             "(home / 'left.txt').write_text('{}')\n(home / 'config.yaml').write_text('{}')")
     use = "import os, pathlib\nprint('found', pathlib.Path(os.environ['YOLO_TRAINING_HOME'], 'left.txt').read_text(), '{}')"
-    folder = _small_site(tmp_path / "course", {"a": _notebook(leave.format("run 1")), "b": _notebook(use.format("v1")),
+    folder = _small_site(tmp_path / "course", {"a": _notebook(leave.format("run 1", "made by a")), "b": _notebook(use.format("v1")),
                                                 "c": _notebook("print('alone')")}, starts_from={"b": "a"})
-    cache, notebooks = tmp_path / "cache", folder / "notebooks"
+    (folder / "config.yaml").write_text("the project's own\n")
+    notebooks, cache = folder / "notebooks", folder / ".cache" / "site"  # the default place: inside the project
 
-    def build():
-        done = _build(folder, tmp_path / "site", cache)
+    def build(**env):
+        done = _build(folder, tmp_path / "site", None, **env)
         assert done.returncode == 0, done.stderr[-4000:]
         return sorted(_executed(done))
 
@@ -349,9 +364,10 @@ def test_chapters_that_build_on_each_other(tmp_path):
     assert build() == ["a", "b", "c"]
     assert "found run 1 v1" in page("b")
     assert build() == []
+    assert (folder / "config.yaml").read_text() == "the project's own\n"  # a ran in a project folder of its own
     (notebooks / "b.ipynb").write_text(_notebook(use.format("v2")))  # b alone, from the folder a left
     assert build() == ["b"] and "found run 1 v2" in page("b")
-    (notebooks / "a.ipynb").write_text(_notebook(leave.format("run 2")))  # a, and b which uses what a left
+    (notebooks / "a.ipynb").write_text(_notebook(leave.format("run 2", "made by a")))  # a, and b which uses what a left
     assert build() == ["a", "b"] and "found run 2 v2" in page("b")
     shutil.rmtree(cache / "fast" / "state")  # a's folder lost: nothing to do until b changes
     assert build() == []
@@ -359,5 +375,10 @@ def test_chapters_that_build_on_each_other(tmp_path):
     assert build() == ["a", "b"] and "found run 2 v3" in page("b")
     (notebooks / "c.ipynb").write_text(_notebook("print('alone')", "1 + 1"))
     assert build() == ["c"]
-    assert "executed-notebooks" not in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "executed-notebooks" not in home and "fast test settings" in home
     assert len(list((cache / "fast" / "executed").iterdir())) == 3  # the older executions are gone
+    # the published build: the settings written in the notebooks, executed and kept apart from the fast ones
+    assert build(YOLO_TRAINING_PROFILE="") == ["a", "b", "c"]
+    assert "with the settings written in the" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert build(YOLO_TRAINING_PROFILE="") == []

@@ -32,6 +32,8 @@ NOT_SETTINGS = {"YOLO_TRAINING_HOME", "YOLO_TRAINING_SITE_CACHE"}
 DISTRIBUTIONS = ("yolo-training", "ultralytics", "torch", "torchvision", "numpy", "opencv-python")
 #: Key of the provenance record in an executed notebook's metadata.
 RUN_METADATA = "yolo_training_run"
+#: The MIME type of a widget's view in an output.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def settings(env: dict | None = None) -> dict:
@@ -180,8 +182,9 @@ def execute(notebook: Path, project: Path, env: dict, timeout: int | None = 7200
     """Run ``notebook`` top to bottom in ``project``; the executed notebook and its provenance.
 
     The notebook is copied to ``project/notebooks/`` first, unless it is there (the cwd of the
-    kernel, as in a clone of the course); the file itself is left as it is. Raises nbclient's ``CellExecutionError`` on the first failing cell; the
-    exception carries the partly executed notebook as ``.notebook``.
+    kernel, as in a clone of the course); the file itself is left as it is. Raises nbclient's
+    ``CellExecutionError`` on the first failing cell; the exception carries the partly executed
+    notebook as ``.notebook``.
 
     Returns:
         ``(nb, run)``: the executed notebook (an ``nbformat`` node whose metadata holds ``run`` under
@@ -222,8 +225,6 @@ def execute(notebook: Path, project: Path, env: dict, timeout: int | None = 7200
     nb.metadata[RUN_METADATA] = run
     return nb, run
 
-
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def drop_closed_widgets(nb, closed: set) -> int:

@@ -49,7 +49,6 @@ log = logging.getLogger("mkdocs.hooks.notebooks")
 #: Bump when the way chapters are executed changes, to execute every chapter again.
 CACHE_FORMAT = 1
 MARKER = "<!-- executed-notebooks -->"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: What can stand for a widget on a static page, best first.
 STATIC_VIEWS = ("text/html", "image/png", "image/jpeg", "image/svg+xml", "text/markdown")
 
@@ -221,7 +220,7 @@ def common_inputs() -> dict:
         "settings": execute.settings(),
         "package": tree_digest(package, "*.py") if package else None,
         "sample": tree_digest(root / "annotations" / "export"),
-        "config": tree_digest(root, "config.yaml"),
+        "config": file_digest(root / "config.yaml"),
         "weights": tree_digest(root / "weights", "*.pt"),
     }
 
@@ -231,6 +230,10 @@ def notebook_digest(path: Path) -> str:
     nb = json.loads(path.read_text(encoding="utf-8"))
     cells = [(c.get("cell_type"), "".join(c.get("source", "")), c.get("metadata", {})) for c in nb.get("cells", [])]
     return hashlib.sha256(json.dumps([cells, nb.get("metadata", {})], sort_keys=True).encode()).hexdigest()
+
+
+def file_digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def tree_digest(folder: Path, pattern: str = "*") -> str | None:
@@ -271,10 +274,10 @@ def render_copy(nb) -> tuple[dict, list[str]]:
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if WIDGET_VIEW not in data:
+            if execute.WIDGET_VIEW not in data:
                 continue
             if any(mime in data for mime in STATIC_VIEWS):
-                del data[WIDGET_VIEW]
+                del data[execute.WIDGET_VIEW]
             else:
                 source = cell.source.strip().splitlines()[0][:80] if cell.source.strip() else ""
                 problems.append(f"cell {index} ({source!r}) shows a widget with no static view, an empty box on "
