@@ -126,6 +126,7 @@ def test_strict_build_has_every_page(site):
         html = (site / "notebooks" / chapter / "index.html").read_text(encoding="utf-8")
         assert "data:image/png;base64" in html, f"{chapter}: no executed image output"
         assert "cdnjs.cloudflare.com" not in html and "unpkg.com" not in html and "fonts.googleapis" not in html
+        assert "nbval-ignore-output" not in html, f"{chapter}: the test runner's cell tags are shown"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

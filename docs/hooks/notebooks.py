@@ -47,8 +47,10 @@ from mkdocs.structure.files import File
 log = logging.getLogger("mkdocs.hooks.notebooks")
 
 #: Bump when the way chapters are executed changes, to execute every chapter again.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 MARKER = "<!-- executed-notebooks -->"
+#: Cell tags for tools, not shown on a page.
+TOOL_TAGS = ("nbval",)
 #: What can stand for a widget on a static page, best first.
 STATIC_VIEWS = ("text/html", "image/png", "image/jpeg", "image/svg+xml", "text/markdown")
 
@@ -143,7 +145,9 @@ def execute_chapters(chapters: list[Path]) -> dict:
     for name in names:  # and shows what that chapter's run made: executed again with it
         if starts_from.get(name) in needed:
             needed.add(name)
-    project, holds = cache / "project", None  # holds: the key of the chapter the project folder was left by
+    # the project folder (named as a clone of the course is, for the paths the pages print);
+    # holds: the key of the chapter that left it as it is
+    project, holds = cache / "yolo-training", None
     kept = set(starts_from.values())
     for chapter in chapters:
         name = chapter.stem
@@ -261,7 +265,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def render_copy(nb) -> tuple[dict, list[str]]:
-    """The executed notebook as the site shows it: each widget by its static view, no widget state.
+    """The executed notebook as the site shows it: each widget by its static view, no widget state, no test tags.
 
     Returns the notebook and the problems found: widget outputs with no static view, left as
     they are (with the widget state, so that nbconvert keeps them as widget views: empty boxes
@@ -272,6 +276,9 @@ def render_copy(nb) -> tuple[dict, list[str]]:
     nb = copy.deepcopy(nb)
     problems = []
     for index, cell in enumerate(nb.cells):
+        tags = cell.get("metadata", {}).get("tags")
+        if tags:  # the test runner's tags (nbval-ignore-output) mean nothing to a reader
+            cell.metadata.tags = [t for t in tags if not t.startswith(TOOL_TAGS)]
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if execute.WIDGET_VIEW not in data:
