@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ._common import list_images
+from ._common import class_colors, list_images, show_widget
 from ._errors import DatasetError
 from .labels import read_class_names
 from .env import project_root
@@ -137,9 +137,27 @@ class BoxEditor:
         self._status.value = f"{self.index + 1}/{len(self.images)}  {self.image.name}"
 
     def _ipython_display_(self):
-        from IPython.display import display
+        show_widget(self.widget, self.static_html())
 
-        display(self.widget)
+    def static_html(self) -> str:
+        """The current image with its boxes drawn, as HTML: what a page rendered without widgets shows."""
+        import base64
+        import html
+
+        import cv2
+
+        picture = cv2.imread(str(self.image))
+        if picture is None:
+            return f"<p>{html.escape(self.image.name)}: cannot be read</p>"
+        colors = class_colors(len(self.names))
+        for box in self.boxes:
+            r, g, b, _ = colors[self.names.index(box["label"]) % len(colors)] if box["label"] in self.names else (1, 0, 0, 1)
+            x, y, w, h = (int(round(box[k])) for k in ("x", "y", "width", "height"))
+            cv2.rectangle(picture, (x, y), (x + w, y + h), (int(b * 255), int(g * 255), int(r * 255)), 2)
+        ok, jpeg = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        image = f'<img src="data:image/jpeg;base64,{base64.b64encode(jpeg.tobytes()).decode()}"/>' if ok else ""
+        caption = f"{self.index + 1}/{len(self.images)} {self.image.name}: {len(self.boxes)} boxes (the editor is interactive in Jupyter)"
+        return f"<div>{image}<br>{html.escape(caption)}</div>"
 
 
 def box_editor(export: str | Path = "annotations/export", images: list[str] | None = None) -> BoxEditor:

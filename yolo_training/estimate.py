@@ -92,9 +92,16 @@ def estimate_training_time(
     step per image). A ``time=`` budget caps the estimate; early stopping can only make it shorter.
 
     Args:
-        config, model, epochs, imgsz, batch, device, task, **kwargs: as for :func:`yolo_training.train`.
+        config: as for :func:`yolo_training.train`.
+        model: as for :func:`yolo_training.train`.
+        epochs: as for :func:`yolo_training.train`.
+        imgsz: as for :func:`yolo_training.train`.
+        batch: as for :func:`yolo_training.train`.
+        device: as for :func:`yolo_training.train`.
+        task: as for :func:`yolo_training.train`.
         warmup_batches: how many batches to time.
         verbose: print the estimate.
+        **kwargs: any other training argument, as for :func:`yolo_training.train`.
 
     Returns:
         ``seconds``, ``per_batch``, ``per_epoch``, ``batches_per_epoch``, ``epochs`` and ``settings``.

@@ -55,7 +55,9 @@ def training_settings(device: str, epochs=None, imgsz=None, batch=None, **extra)
 
     Args:
         device: ``"cpu"``, ``"mps"`` or a GPU (see :func:`yolo_training.pick_device`).
-        epochs, imgsz, batch: the student's values, None for the device's default.
+        epochs: the student's value, None for the device's default.
+        imgsz: the student's value, None for the device's default.
+        batch: the student's value, None for the device's default.
         **extra: any other Ultralytics training argument, passed through.
 
     Returns:
@@ -65,7 +67,8 @@ def training_settings(device: str, epochs=None, imgsz=None, batch=None, **extra)
         YoloTrainingError: an image size that is not a multiple of 32, or epochs below 1.
 
     Example:
-        >>> training_settings("cpu", epochs=5)[0]["imgsz"]
+        >>> settings, notes = training_settings("cpu", epochs=5)
+        >>> settings["imgsz"]
         320
     """
     on_cpu = device in ("cpu", "mps")

@@ -292,7 +292,10 @@ def train(
             (``train/<class>/``, ``val/<class>/``).
         model: a name (``yolov8n``, ``yolo11s``, ``yolo26n``...), an architecture ``.yaml`` or a
             ``.pt`` path (see :func:`resolve_model`).
-        epochs, imgsz, batch: None for values chosen for the device (see ``settings.CPU_DEFAULTS``).
+        epochs: passes over the training images; None for the device's default (30 on a CPU,
+            see ``settings.CPU_DEFAULTS``).
+        imgsz: image size, a multiple of 32; None for the device's default (320 on a CPU).
+        batch: images per step; None for the device's default (16).
         device: ``"auto"`` picks CUDA, then MPS, then the CPU, where every core is used.
         task: ``detect``, ``segment`` or ``classify`` (default: from the model name).
         name: the run's name (default ``train``).
@@ -399,8 +402,13 @@ def resume(
     Args:
         run: a :class:`Run`, a run name (see :func:`list_runs`) or a run folder.
         data: the dataset's new place, if it moved since.
-        device, batch: may differ from the interrupted run's.
-        verbose, progress, callbacks, stop, show_log: as for :func:`train`.
+        device: where to continue (default: the interrupted run's device).
+        batch: a new batch size (default: the interrupted run's).
+        verbose: as for :func:`train`.
+        progress: as for :func:`train`.
+        callbacks: as for :func:`train`.
+        stop: as for :func:`train`.
+        show_log: as for :func:`train`.
         project: where to look a run name up (default: the project's ``runs/``).
 
     Returns:
