@@ -220,7 +220,7 @@ def safe_extract(
     Raises:
         DatasetError: the file is not a zip, or it breaks one of the rules above.
 
-    Example:
+    Examples:
         >>> folder = safe_extract("export.zip", "unpacked")  # doctest: +SKIP
     """
     archive, dest = Path(archive), Path(dest)

@@ -34,7 +34,7 @@ SET_ASIDE_REPORT = "report.csv"
 class Acquired:
     """What an acquisition step wrote: the folder, the files, and where they came from.
 
-    Example:
+    Examples:
         >>> got = extract_frames("desk.mp4", "data/raw/desk", every_seconds=0.5)  # doctest: +SKIP
         >>> len(got), got.out  # doctest: +SKIP
     """
@@ -81,7 +81,7 @@ def open_video(video: str | Path) -> cv2.VideoCapture:
     Raises:
         DatasetError: the file is missing or OpenCV cannot decode it.
 
-    Example:
+    Examples:
         >>> cap = open_video("data/demo_video.mp4")  # doctest: +SKIP
         >>> ok, frame = cap.read(); cap.release()  # doctest: +SKIP
     """
@@ -107,7 +107,7 @@ def video_info(video: str | Path) -> dict:
     Returns:
         ``{"frames", "fps", "seconds", "width", "height"}`` (``seconds`` is None without a frame rate).
 
-    Example:
+    Examples:
         >>> video_info("data/demo_video.mp4")  # doctest: +SKIP
         {'frames': 20, 'fps': 10.0, 'seconds': 2.0, 'width': 320, 'height': 240}
     """
@@ -162,7 +162,7 @@ def extract_frames(
     Returns:
         An :class:`Acquired`: the folder, the photos, and notes on what was read.
 
-    Example:
+    Examples:
         >>> frames = extract_frames("data/demo_video.mp4", "data/raw/video", every_seconds=0.5)  # doctest: +SKIP
         >>> print(frames)  # doctest: +SKIP
     """
@@ -212,7 +212,7 @@ def make_demo_video(
     Returns:
         The path of the video written.
 
-    Example:
+    Examples:
         >>> video = make_demo_video("data/demo_video.mp4", seconds=2, fps=10)  # doctest: +SKIP
     """
     from .sample import draw_sample_image
@@ -272,7 +272,7 @@ def capture_webcam(
     Returns:
         An :class:`Acquired`: the folder, the photos, and where they came from.
 
-    Example:
+    Examples:
         >>> shots = capture_webcam("data/raw/webcam", every=10, max_images=20, fallback_video=video)  # doctest: +SKIP
     """
     if every < 1 or max_images < 1:
@@ -328,7 +328,7 @@ def import_photos(source: str | Path, out: str | Path, recursive: bool = True, o
     Returns:
         An :class:`Acquired`: the folder, the copies, and notes on what was left out.
 
-    Example:
+    Examples:
         >>> photos = import_photos("~/Pictures/euros", "data/raw/photos")  # doctest: +SKIP
     """
     source = Path(source).expanduser().resolve()
@@ -381,7 +381,7 @@ class SetAside:
 class CleaningReport:
     """What :func:`clean_images` found: the images kept and the files moved aside.
 
-    Example:
+    Examples:
         >>> print(clean_images("data/raw/desk").summary())  # doctest: +SKIP
     """
 
@@ -421,7 +421,7 @@ def check_image(path: str | Path) -> str | None:
     Returns:
         None when it is sound; otherwise what is wrong with it, in words.
 
-    Example:
+    Examples:
         >>> check_image("data/raw/photos/IMG_0001.jpg") is None  # doctest: +SKIP
         True
     """
@@ -481,7 +481,7 @@ def clean_images(folder: str | Path) -> CleaningReport:
     Returns:
         A :class:`CleaningReport`: the images kept and the files moved aside, with the reasons.
 
-    Example:
+    Examples:
         >>> print(clean_images("data/raw/photos"))  # doctest: +SKIP
     """
     folder = Path(folder).expanduser().resolve()
@@ -531,7 +531,7 @@ def show_images(images, columns: int = 4, width: float = 3.0, titles: list[str] 
     Returns:
         The matplotlib figure.
 
-    Example:
+    Examples:
         >>> show_images(sorted(Path("data/raw/photos").glob("*.jpg"))[:8], columns=4);  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt

@@ -32,7 +32,7 @@ class BoxEditor:
         export: the export folder (``images/``, ``labels/``, ``classes.txt`` or ``notes.json``).
         images: the file names to edit (default: every image of the export).
 
-    Example:
+    Examples:
         >>> editor = BoxEditor("annotations/export", images=["IMG_0001.jpg"])  # doctest: +SKIP
         >>> editor.set_boxes([{"x": 20, "y": 20, "width": 80, "height": 60, "label": "5 euro"}])  # doctest: +SKIP
         >>> editor.save()  # doctest: +SKIP
@@ -170,7 +170,7 @@ def box_editor(export: str | Path = "annotations/export", images: list[str] | No
     Returns:
         A :class:`BoxEditor`.
 
-    Example:
+    Examples:
         >>> editor = box_editor("annotations/export")  # doctest: +SKIP
         >>> editor  # in a notebook: the image, its boxes, Previous / Save / Next  # doctest: +SKIP
     """

@@ -82,7 +82,7 @@ def class_settings() -> dict | None:
     Returns:
         The settings, or None when the student did not opt in.
 
-    Example:
+    Examples:
         >>> class_settings() is None or "target" in class_settings()
         True
     """
@@ -126,7 +126,7 @@ def join_class(target: str | Path, name: str) -> dict:
     Raises:
         ClassError: a name that is not a name, or a target that cannot be reached.
 
-    Example:
+    Examples:
         >>> join_class("/mnt/share/class", "Ada")  # doctest: +SKIP
     """
     name = _check_name(name)
@@ -144,7 +144,7 @@ def leave_class() -> bool:
     Returns:
         True when the settings file held a class.
 
-    Example:
+    Examples:
         >>> leave_class()  # doctest: +SKIP
         True
     """
@@ -169,7 +169,7 @@ def current_chapter() -> int | None:
     Returns:
         The chapter, or None outside a course notebook.
 
-    Example:
+    Examples:
         >>> current_chapter()  # doctest: +SKIP
         4
     """
@@ -223,7 +223,7 @@ def run_entry(folder: str | Path, chapter: int | None = None) -> dict:
         ``{"run", "name", "task", "model", "status", "message", "chapter", "epochs_done", "epochs",
         "mAP50", "updated"}``: names and numbers only.
 
-    Example:
+    Examples:
         >>> run_entry("runs/detect/course")["status"]  # doctest: +SKIP
         'completed'
     """
@@ -452,7 +452,7 @@ def report_run(run_folder: str | Path | None = None) -> bool:
     Returns:
         True when the report was written; False when not opted in or it failed.
 
-    Example:
+    Examples:
         >>> report_run("runs/detect/course")  # doctest: +SKIP
         True
     """
@@ -480,7 +480,7 @@ def check_in(chapter: int | None = None) -> bool:
     Returns:
         True when reported.
 
-    Example:
+    Examples:
         >>> check_in()  # doctest: +SKIP
         True
     """
@@ -528,7 +528,7 @@ def class_runs(target: str | Path | None = None) -> pd.DataFrame:
         Columns student, machine, run, name, task, model, status, message, chapter, epochs_done,
         epochs, mAP50, updated.
 
-    Example:
+    Examples:
         >>> class_runs("/mnt/share/class").groupby("student")["mAP50"].max()  # doctest: +SKIP
     """
     return _read(target)[1]
@@ -554,7 +554,7 @@ def class_status(target: str | Path | None = None) -> pd.DataFrame:
     Raises:
         ClassError: a target that cannot be read.
 
-    Example:
+    Examples:
         >>> print(class_status("/mnt/share/class").to_string(index=False))  # doctest: +SKIP
     """
     students, runs = _read(target)
@@ -586,7 +586,7 @@ def plot_class(target: str | Path | None = None, table: pd.DataFrame | None = No
     Returns:
         A matplotlib ``Figure`` (a notebook shows it; a script can ``fig.savefig("class.png")``).
 
-    Example:
+    Examples:
         >>> plot_class("/mnt/share/class").savefig("class.png")  # doctest: +SKIP
     """
     from matplotlib.figure import Figure
@@ -623,7 +623,7 @@ def add_arguments(parser) -> None:
     Returns:
         None.
 
-    Example:
+    Examples:
         >>> import argparse; add_arguments(argparse.ArgumentParser(prog="yolo-training class"))
     """
     csub = parser.add_subparsers(dest="class_command", required=True)
@@ -646,7 +646,7 @@ def run_command(args, root: Path | None = None) -> int:
     Returns:
         The exit code (0).
 
-    Example:
+    Examples:
         >>> run_command(argparse.Namespace(class_command="status", target="/mnt/share/class", plot=None))  # doctest: +SKIP
     """
     if args.class_command == "join":

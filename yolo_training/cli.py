@@ -50,7 +50,7 @@ def run_demo(root: str | Path | None = None, name: str = "demo", **overrides):
     Returns:
         The :class:`~yolo_training.train.Run`.
 
-    Example:
+    Examples:
         >>> run = run_demo(epochs=3)  # doctest: +SKIP
     """
     from .dataset import inspect_dataset
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The exit code: 0 done, 1 a status that is "no" (``label status``), 2 an error, 130 interrupted.
 
-    Example:
+    Examples:
         >>> main(["doctor"])  # doctest: +SKIP
         0
     """

@@ -32,7 +32,7 @@ class ImportResult:
 
     Pass it wherever a folder is expected (``inspect_dataset(result)``): it behaves as its path.
 
-    Example:
+    Examples:
         >>> result = import_export("downloads/pets-voc.zip", "annotations/pets")  # doctest: +SKIP
         >>> print(result)  # doctest: +SKIP
     """
@@ -163,7 +163,7 @@ def import_export(
         DatasetError: the source cannot be recognised or holds no usable image.
         NotGeneratedError: ``out`` holds files this package did not write.
 
-    Example:
+    Examples:
         >>> result = yt.import_export("downloads/roboflow.zip", "annotations/export")  # doctest: +SKIP
         >>> print(result)  # doctest: +SKIP
         Roboflow YOLO export, 3 splits kept: ... -> annotations/export: 6016 images, ...

@@ -20,7 +20,7 @@ def available_devices() -> list[str]:
     Returns:
         ``"0"``, ``"1"``... (CUDA GPUs), then ``"mps"`` (Apple), then always ``"cpu"``.
 
-    Example:
+    Examples:
         >>> available_devices()[-1]
         'cpu'
     """
@@ -45,7 +45,7 @@ def pick_device(device: str | int | list | None = "auto") -> str:
     Raises:
         DeviceError: a device that is not on this machine (the message lists those that are).
 
-    Example:
+    Examples:
         >>> pick_device("cpu")
         'cpu'
     """
@@ -83,7 +83,7 @@ def use_all_cores() -> int:
     Returns:
         The thread count.
 
-    Example:
+    Examples:
         >>> use_all_cores() >= 1
         True
     """

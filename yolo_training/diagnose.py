@@ -26,7 +26,7 @@ from .validation import dataset_yaml, validate
 class Finding:
     """One observation about a run: what, the evidence (epochs and values) and what to do.
 
-    Example:
+    Examples:
         >>> [f.kind for f in diagnose("course", validate_model=False)]  # doctest: +SKIP
         ['still_improving']
     """
@@ -44,7 +44,7 @@ class Finding:
 class Diagnosis(list):
     """The findings of :func:`diagnose`, a list of :class:`Finding`; prints as a report.
 
-    Example:
+    Examples:
         >>> print(diagnose("course"))  # doctest: +SKIP
     """
 
@@ -336,7 +336,7 @@ def diagnose(
     Returns:
         A :class:`Diagnosis`: a list of :class:`Finding` that prints as a report.
 
-    Example:
+    Examples:
         >>> print(diagnose("course"))  # doctest: +SKIP
     """
     unknown = set(thresholds) - set(DIAGNOSIS_THRESHOLDS)
@@ -419,7 +419,7 @@ def compare_runs(runs: list["Run | str | Path"], labels: list[str] | None = None
         ``(table, figure)``: one row per run (model, epochs, epochs done, imgsz, batch, the epoch
         of ``best.pt`` and its metrics, minutes), and mAP and total losses per epoch.
 
-    Example:
+    Examples:
         >>> table, fig = compare_runs(["course", "course-continued"])  # doctest: +SKIP
     """
     if not runs:

@@ -16,7 +16,7 @@ def doctor() -> dict:
     Returns:
         The facts printed, by name.
 
-    Example:
+    Examples:
         >>> facts = doctor()  # doctest: +SKIP
                           python: 3.11.2
         ...

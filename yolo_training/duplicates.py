@@ -59,7 +59,7 @@ def dhash(image: str | Path, data: bytes | None = None, size: tuple[int, int] | 
     Returns:
         ``(hash, thumbnail bytes)``, or None when the image cannot be decoded.
 
-    Example:
+    Examples:
         >>> a, b = dhash("a.jpg"), dhash("b.jpg")  # doctest: +SKIP
         >>> bin(a[0] ^ b[0]).count("1")  # differing bits  # doctest: +SKIP
         2
@@ -206,7 +206,7 @@ def near_duplicate_groups(
     Returns:
         The groups of more than one image, sorted.
 
-    Example:
+    Examples:
         >>> near_duplicate_groups({"a.jpg": dhash("a.jpg"), "b.jpg": dhash("b.jpg")})  # doctest: +SKIP
         [['a.jpg', 'b.jpg']]
     """

@@ -44,7 +44,7 @@ def project_root() -> Path:
         from (``pip install -e .``); otherwise (a hosted notebook with a pip-installed package)
         the current folder.
 
-    Example:
+    Examples:
         >>> (project_root() / "config.yaml").name
         'config.yaml'
     """

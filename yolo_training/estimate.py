@@ -106,7 +106,7 @@ def estimate_training_time(
     Returns:
         ``seconds``, ``per_batch``, ``per_epoch``, ``batches_per_epoch``, ``epochs`` and ``settings``.
 
-    Example:
+    Examples:
         >>> estimate_training_time("config.yaml", "yolov8n", epochs=30, imgsz=320)["seconds"]  # doctest: +SKIP
         412.5
     """

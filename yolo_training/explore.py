@@ -91,7 +91,7 @@ def metric_names(task: str = "detect") -> list[str]:
     Returns:
         Their names, as :func:`explore`'s ``metric`` takes them.
 
-    Example:
+    Examples:
         >>> metric_names("classify")
         ['top1', 'top5', 'fitness', 'val/loss']
     """
@@ -142,7 +142,7 @@ def default_space(budget_per_trial: int | None = None, task: str = "detect") -> 
     Returns:
         The space: argument name to choices, range or fixed value.
 
-    Example:
+    Examples:
         >>> space = {**default_space(budget_per_trial=2), "fraction": 0.25}  # doctest: +SKIP
     """
     budget = _budget(budget_per_trial)
@@ -284,7 +284,7 @@ def read_space(path: str | Path) -> dict:
     Returns:
         The space, as :func:`explore` takes it.
 
-    Example:
+    Examples:
         >>> study = explore(space=read_space("space.yaml"))  # doctest: +SKIP
     """
     path = Path(path)
@@ -316,7 +316,7 @@ def check_space(space: dict | None = None, budget_per_trial: int | None = None, 
     Returns:
         A :class:`Space`: the distributions Optuna samples, the fixed settings, and notes on the caps.
 
-    Example:
+    Examples:
         >>> print(check_space({"lr0": (1e-4, 1e-1, "log"), "optimizer": "SGD"}))  # doctest: +SKIP
     """
     budget, asked = _budget(budget_per_trial), _budget(budget_per_trial, capped=False)
@@ -406,7 +406,7 @@ def default_storage() -> str:
     Returns:
         The URL, e.g. ``sqlite:////home/me/course/runs/explore.db``.
 
-    Example:
+    Examples:
         >>> default_storage().endswith("/runs/explore.db")
         True
     """
@@ -430,7 +430,7 @@ def open_storage(storage: str | os.PathLike | None = None):
     Raises:
         YoloTrainingError: the database cannot be reached or its driver is missing.
 
-    Example:
+    Examples:
         >>> store = open_storage("runs/explore.db")  # doctest: +SKIP
     """
     try:
@@ -510,7 +510,7 @@ def load_study(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = N
     Raises:
         YoloTrainingError: there is no such study (the message lists those there are).
 
-    Example:
+    Examples:
         >>> study = load_study("course")  # doctest: +SKIP
     """
     import optuna
@@ -738,7 +738,7 @@ def explore(
         YoloTrainingError: bad input, the storage cannot be opened, or the study holds another space
             and ``if_exists="continue"``.
 
-    Example:
+    Examples:
         >>> study = explore("config.yaml", trials=10, budget_per_trial=3)  # doctest: +SKIP
         >>> study = explore("config.yaml", trials=4, space={"lr0": (1e-3, 1e-1, "log")}, if_exists="new")  # doctest: +SKIP
         >>> study_results(study)  # doctest: +SKIP
@@ -984,7 +984,7 @@ def study_results(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None 
         A DataFrame: trial number, state, the metric's value, epochs reported, seconds, the
         ``param_`` settings, run folder, host, process and the reason a trial was pruned or failed.
 
-    Example:
+    Examples:
         >>> study_results("course").sort_values("mAP50-95").tail(3)  # doctest: +SKIP
     """
     import pandas as pd
@@ -1022,7 +1022,7 @@ def best_trial(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = N
     Raises:
         YoloTrainingError: no trial has completed yet.
 
-    Example:
+    Examples:
         >>> print(best_trial("course"))  # doctest: +SKIP
     """
     the_study = load_study(study, storage)
@@ -1057,7 +1057,7 @@ def train_best(
     Returns:
         The new :class:`Run`.
 
-    Example:
+    Examples:
         >>> run = train_best("course", epochs=30)  # doctest: +SKIP
     """
     best = best_trial(study, storage)
@@ -1083,7 +1083,7 @@ def plot_study(study: Any = DEFAULT_STUDY, storage: str | os.PathLike | None = N
     Returns:
         ``{kind: matplotlib figure}``.
 
-    Example:
+    Examples:
         >>> figures = plot_study("course", kinds=("history", "slice"))  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt

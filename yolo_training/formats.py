@@ -92,7 +92,7 @@ def recognise(folder: str | Path, names: list[str] | dict | None = None, task: s
     Raises:
         DatasetError: nothing recognisable, or no class names where they are needed.
 
-    Example:
+    Examples:
         >>> recognise("downloads/blood-cells").kind  # doctest: +SKIP
         'Roboflow YOLO export'
     """

@@ -279,7 +279,7 @@ def assign_groups(
     Returns:
         Image -> split name.
 
-    Example:
+    Examples:
         >>> assign_groups({"a": ["a.jpg"], "b": ["b.jpg"]}, {"a.jpg": [0], "b.jpg": [0]}, (0.5, 0.5))  # doctest: +SKIP
         {'a.jpg': 'val', 'b.jpg': 'train'}
     """

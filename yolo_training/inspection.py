@@ -43,7 +43,7 @@ class DatasetReport:
     hash or None), error (Ultralytics cannot use it as it is). :attr:`kind` says what was
     recognised; :attr:`splits` holds the publisher's split, if any.
 
-    Example:
+    Examples:
         >>> report = inspect_dataset("annotations/export")  # doctest: +SKIP
         >>> report.errors, report.images_per_class  # doctest: +SKIP
     """
@@ -211,7 +211,7 @@ def inspect_dataset(
     Raises:
         DatasetError: the dataset cannot be recognised, or its class names are missing or disagree.
 
-    Example:
+    Examples:
         >>> report = yt.inspect_dataset("annotations/export")  # doctest: +SKIP
         >>> print(report.summary().splitlines()[0])  # doctest: +SKIP
         Label Studio YOLO export: 360 images, not split yet

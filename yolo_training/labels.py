@@ -166,7 +166,7 @@ def read_class_names(export: str | Path) -> list[str]:
     Raises:
         DatasetError: no names file, an unreadable one, or files that disagree (both lists shown).
 
-    Example:
+    Examples:
         >>> yt.read_class_names("annotations/export")  # doctest: +SKIP
         ['10 euro', '5 euro']
     """
@@ -291,7 +291,7 @@ def read_labels(image: Path, label: Path, n_classes: int, key: str | None = None
     Returns:
         The class id of every object and the problems, each with its file and line.
 
-    Example:
+    Examples:
         >>> read_labels(Path("images/a.jpg"), Path("labels/a.txt"), 2).classes  # doctest: +SKIP
         [0, 1]
     """

@@ -38,7 +38,7 @@ class LabelStudio:
         token: the API token (Account & Settings > Legacy Token).
         timeout: seconds one request may take.
 
-    Example:
+    Examples:
         >>> client = LabelStudio("http://127.0.0.1:8080", "0123abcd...")  # doctest: +SKIP
         >>> [p["title"] for p in client.projects()]  # doctest: +SKIP
     """
@@ -144,7 +144,7 @@ def connect(url: str | None = None, token: str | None = None) -> LabelStudio:
     Raises:
         LabelStudioError: no server was started and no ``url`` given, or no token.
 
-    Example:
+    Examples:
         >>> client = connect()  # after start_label_studio()  # doctest: +SKIP
         >>> client = connect("https://labels.example.org", "0123abcd...")  # doctest: +SKIP
     """
@@ -168,7 +168,7 @@ def connect(url: str | None = None, token: str | None = None) -> LabelStudio:
 class LabelingProject:
     """A Label Studio project: its id, title, kind of task and class names (configuration order).
 
-    Example:
+    Examples:
         >>> project = create_labeling_project("euro notes", ["10 euro", "5 euro"])  # doctest: +SKIP
         >>> project.url  # doctest: +SKIP
         'http://127.0.0.1:8080/projects/1'
@@ -199,7 +199,7 @@ def labeling_config(classes: list[str], task: str = "detect") -> str:
     Returns:
         The configuration's XML text.
 
-    Example:
+    Examples:
         >>> print(labeling_config(["cat"]))
         <View>
           <Image name="image" value="$image" zoom="true"/>
@@ -261,7 +261,7 @@ def create_labeling_project(
     Raises:
         LabelStudioError: a project of that name exists (open it with :func:`get_labeling_project`).
 
-    Example:
+    Examples:
         >>> project = create_labeling_project("euros", ["5 euro", "10 euro"])  # doctest: +SKIP
         >>> print(project.url)  # doctest: +SKIP
     """
@@ -286,7 +286,7 @@ def get_labeling_project(name: str | int, client: LabelStudio | None = None) -> 
     Returns:
         The :class:`LabelingProject`.
 
-    Example:
+    Examples:
         >>> project = get_labeling_project("euros")  # doctest: +SKIP
     """
     client = client or connect()
@@ -314,7 +314,7 @@ def original_name(data_path: str) -> str:
     Returns:
         The original name.
 
-    Example:
+    Examples:
         >>> original_name("/data/upload/3/1a2b3c4d-IMG_0001.jpg")
         'IMG_0001.jpg'
     """
@@ -335,7 +335,7 @@ def import_images(project: LabelingProject, folder: str | Path, batch: int = 50)
     Returns:
         The names uploaded (empty when all were there already).
 
-    Example:
+    Examples:
         >>> uploaded = import_images(project, "data/photos")  # doctest: +SKIP
     """
     folder = Path(folder)

@@ -73,7 +73,7 @@ def pull_export(
         LabelStudioError: nothing is annotated yet, or the server sent no zip.
         DatasetError: the class names differ, or the export is too large or unsafe.
 
-    Example:
+    Examples:
         >>> print(pull_export(project))  # doctest: +SKIP
         Pulled 6 images (6 label files), classes ['10 euro', '5 euro'], into .../annotations/export
     """

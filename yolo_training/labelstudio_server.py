@@ -41,7 +41,7 @@ def label_studio_home() -> Path:
     Returns:
         The folder (it may not exist yet).
 
-    Example:
+    Examples:
         >>> label_studio_home().name
         '.label-studio'
     """
@@ -86,7 +86,7 @@ def label_studio_installed() -> bool:
     Returns:
         True when ``.label-studio/venv`` holds the tested Label Studio version.
 
-    Example:
+    Examples:
         >>> if not label_studio_installed():  # doctest: +SKIP
         ...     print("run `yolo-training label install` once, online")
     """
@@ -108,7 +108,7 @@ def install_label_studio(force: bool = False) -> Path:
     Raises:
         LabelStudioError: pip failed (no internet, no mirror).
 
-    Example:
+    Examples:
         >>> install_label_studio()  # doctest: +SKIP
         PosixPath('.../.label-studio/venv/bin/label-studio')
     """
@@ -142,7 +142,7 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     Returns:
         True when the port can be bound.
 
-    Example:
+    Examples:
         >>> port_free(free_port())
         True
     """
@@ -160,7 +160,7 @@ def free_port() -> int:
     Returns:
         The port number.
 
-    Example:
+    Examples:
         >>> start_label_studio(port=free_port())  # doctest: +SKIP
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -240,7 +240,7 @@ def label_studio_status(home: str | Path | None = None) -> ServerInfo | None:
     Returns:
         Its :class:`ServerInfo` (URL, login, process), or None when none runs.
 
-    Example:
+    Examples:
         >>> info = label_studio_status()
         >>> print(info or "not running")  # doctest: +SKIP
     """
@@ -271,7 +271,7 @@ def start_label_studio(
     Raises:
         LabelStudioError: not installed, the port is taken, or it stopped or did not answer.
 
-    Example:
+    Examples:
         >>> server = start_label_studio()  # doctest: +SKIP
         >>> print(server.url, server.username, server.password)  # doctest: +SKIP
     """
@@ -357,7 +357,7 @@ def stop_label_studio(timeout: float = 20, quiet: bool = False, home: str | Path
     Returns:
         True when a server was stopped, False when none was running.
 
-    Example:
+    Examples:
         >>> stop_label_studio()  # doctest: +SKIP
         Label Studio stopped (http://127.0.0.1:8080).
         True

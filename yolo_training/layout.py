@@ -177,7 +177,7 @@ def export_split_files(source: str | Path) -> dict[str, Path]:
     Returns:
         Split name -> its list file; empty unless at least ``train`` and ``val`` are listed.
 
-    Example:
+    Examples:
         >>> export_split_files("bccd-voc")  # doctest: +SKIP
         {'train': PosixPath('bccd-voc/ImageSets/Main/train.txt'), ...}
     """

@@ -73,7 +73,7 @@ def merge_exports(exports: list[str | Path], out: str | Path, overwrite: bool = 
     Returns:
         The merged export, its class names and the notes.
 
-    Example:
+    Examples:
         >>> yt.merge_exports(["alice/export", "bob/export"], "annotations/merged")  # doctest: +SKIP
     """
     if len(exports) < 2:
@@ -141,7 +141,7 @@ def select_classes(
     Returns:
         The new export, its class names, and notes: the id mapping and what was removed.
 
-    Example:
+    Examples:
         >>> yt.select_classes("annotations/export", "annotations/notes", {"note": ["5 euro", "10 euro"]})  # doctest: +SKIP
     """
     source = Path(source)

@@ -96,7 +96,7 @@ def average_precision(recall: np.ndarray, precision: np.ndarray) -> tuple[float,
 class MetricsExplanation:
     """Every number of :func:`explain_metrics`, for reading or checking.
 
-    Example:
+    Examples:
         >>> ex = explain_metrics(show=False)
         >>> ex.ap.round(3)  # AP per class and IoU threshold  # doctest: +SKIP
     """
@@ -153,7 +153,7 @@ def explain_metrics(
     Returns:
         A :class:`MetricsExplanation` with every number, the text and the figures.
 
-    Example:
+    Examples:
         >>> ex = explain_metrics(show=False)
         >>> round(ex.map50, 3) <= 1.0
         True

@@ -34,7 +34,7 @@ class ModelChoice:
         pretrained: whether training starts from learned weights.
         note: one sentence for the student.
 
-    Example:
+    Examples:
         >>> print(resolve_model("yolov8n"))  # doctest: +SKIP
         Model: pretrained yolov8n from .../weights/yolov8n.pt.
     """
@@ -58,7 +58,7 @@ def model_names(task: str | None = None) -> list[str]:
     Returns:
         Names such as ``yolov8n``, ``yolo11s-seg``.
 
-    Example:
+    Examples:
         >>> model_names("classify")[:2]
         ['yolov8n-cls', 'yolov8s-cls']
     """
@@ -120,7 +120,7 @@ def resolve_model(model: str | Path = "yolov8n", task: str | None = None) -> Mod
     Raises:
         ModelNameError: an unknown name or a missing file (the message lists the known names).
 
-    Example:
+    Examples:
         >>> resolve_model("yolo11n", task="segment").name
         'yolo11n-seg'
     """
@@ -150,7 +150,7 @@ def fetch_weights(*names: str) -> list[Path]:
     Raises:
         YoloTrainingError: offline, or a download that failed.
 
-    Example:
+    Examples:
         >>> fetch_weights("yolov8n", "yolo11n")  # doctest: +SKIP
     """
     from ultralytics.utils.downloads import attempt_download_asset
@@ -179,7 +179,7 @@ def cached_weights() -> list[Path]:
     Returns:
         Sorted paths (empty when there are none).
 
-    Example:
+    Examples:
         >>> [p.name for p in cached_weights()]  # doctest: +SKIP
         ['yolov8n.pt']
     """

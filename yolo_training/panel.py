@@ -239,7 +239,7 @@ def training_panel(config: str | Path = "config.yaml", project: str | Path | Non
     Returns:
         The :class:`TrainingPanel`; after a run, ``panel.run`` is its :class:`~yolo_training.Run`.
 
-    Example:
+    Examples:
         >>> panel = training_panel("config.yaml", epochs=30, imgsz=320, name="panel")  # doctest: +SKIP
     """
     panel = TrainingPanel(config, project=project, **defaults)

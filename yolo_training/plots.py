@@ -95,7 +95,7 @@ def plot_paths(run: Run | str | Path) -> dict[str, list[Path]]:
     Returns:
         ``{"results": [path], "val_batch": [labels, pred, labels, pred...], ...}`` for the plots present.
 
-    Example:
+    Examples:
         >>> sorted(plot_paths("course"))[:3]  # doctest: +SKIP
         ['F1_curve', 'PR_curve', 'P_curve']
     """
@@ -129,7 +129,7 @@ def show_results(run: Run | str | Path, which: str | list[str] | None = None) ->
     Returns:
         The paths of the plots shown, by name.
 
-    Example:
+    Examples:
         >>> show_results("course", which=["results", "confusion_matrix"])  # doctest: +SKIP
     """
     folder = find_run(run)
@@ -186,7 +186,7 @@ def plot_training(run: Run | str | Path | pd.DataFrame):
     Returns:
         A matplotlib Figure: one panel per loss, one for the metrics.
 
-    Example:
+    Examples:
         >>> plot_training("course")  # doctest: +SKIP
     """
     from matplotlib.figure import Figure
@@ -229,7 +229,7 @@ def plot_confusion_matrix(matrix: pd.DataFrame | Run | str | Path, normalize: bo
     Returns:
         A matplotlib Figure.
 
-    Example:
+    Examples:
         >>> plot_confusion_matrix("course", normalize=True)  # doctest: +SKIP
     """
     from matplotlib.figure import Figure
@@ -325,7 +325,7 @@ def plot_predictions(
     Returns:
         A matplotlib Figure, one row per image.
 
-    Example:
+    Examples:
         >>> plot_predictions("course", n=2)  # doctest: +SKIP
     """
     import cv2

@@ -67,7 +67,7 @@ def load_model(model):
     Raises:
         ModelNameError: no such model, or the file is not a YOLO checkpoint.
 
-    Example:
+    Examples:
         >>> yolo = load_model("runs/detect/train/weights/best.pt")  # doctest: +SKIP
         >>> yolo.names  # doctest: +SKIP
         {0: '10 euro', 1: '5 euro'}
@@ -141,7 +141,7 @@ def _kept_model(model):
 class Prediction:
     """What :func:`predict` did: every detection, the annotated files, and the speed.
 
-    Example:
+    Examples:
         >>> result = predict("course", "photos/")  # doctest: +SKIP
         >>> result.detections.head(), result.fps  # doctest: +SKIP
     """
@@ -287,7 +287,7 @@ def predict(
         SourceError: the source cannot be read, or there is no camera and no ``fallback``.
         ModelNameError: the model cannot be found or loaded.
 
-    Example:
+    Examples:
         >>> result = predict(run, "photos/", save=True)  # doctest: +SKIP
         >>> result.detections.groupby("class").size()  # doctest: +SKIP
         >>> for photo in photos:  # the model stays loaded between calls  # doctest: +SKIP
@@ -450,7 +450,7 @@ def compare_detections(
     Returns:
         A :class:`DetectionComparison`; its ``same`` says whether they agree.
 
-    Example:
+    Examples:
         >>> a = predict("best.pt", photos, save=False, show=False).detections  # doctest: +SKIP
         >>> b = predict("best.onnx", photos, save=False, show=False).detections  # doctest: +SKIP
         >>> compare_detections(a, b).same  # doctest: +SKIP
@@ -506,7 +506,7 @@ def _match_one_image(a: pd.DataFrame, b: pd.DataFrame, iou: float, conf_toleranc
 class Export:
     """An exported model and how closely it agrees with the ``.pt`` it came from.
 
-    Example:
+    Examples:
         >>> exported = export("course")  # doctest: +SKIP
         >>> exported.path, exported.same_detections  # doctest: +SKIP
     """
@@ -558,7 +558,7 @@ def export(
     Raises:
         YoloTrainingError: onnx is not installed, the export failed, or it does not give the same results.
 
-    Example:
+    Examples:
         >>> exported = export(run)  # doctest: +SKIP
         >>> predict(exported.path, "photos/", show=False)  # doctest: +SKIP
     """

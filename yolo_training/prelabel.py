@@ -71,7 +71,7 @@ def preannotate(
     Raises:
         LabelStudioError: the model draws another kind of thing, or shares no class with the project.
 
-    Example:
+    Examples:
         >>> print(preannotate(project, run, conf=0.25))  # doctest: +SKIP
         Uploaded predictions of 'train' for 6 tasks (9 regions).
     """
@@ -193,7 +193,7 @@ def accept_predictions(project: LabelingProject) -> int:
     Returns:
         How many tasks were annotated.
 
-    Example:
+    Examples:
         >>> accept_predictions(project)  # doctest: +SKIP
         6
     """

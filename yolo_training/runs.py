@@ -86,7 +86,7 @@ def readable_metrics(raw: dict) -> dict[str, float]:
     Returns:
         ``{"precision": ..., "mAP50": ...}``: the metrics present, as floats.
 
-    Example:
+    Examples:
         >>> readable_metrics({"metrics/mAP50(B)": 0.5, "val/box_loss": 1.2})
         {'mAP50': 0.5}
     """
@@ -262,7 +262,7 @@ def load_results(run: "Run | str | Path") -> pd.DataFrame:
     Raises:
         ResultsError: no ``results.csv`` (the run ended in its first epoch) or an unreadable one.
 
-    Example:
+    Examples:
         >>> df = load_results("course")  # doctest: +SKIP
         >>> df[["epoch", "mAP50"]].tail(3)  # doctest: +SKIP
     """
@@ -312,7 +312,7 @@ class Run:
         metrics: the validation of ``best.pt`` at the end of training (``precision``, ``mAP50`` ...).
         seconds: how long the training call took, when this object came from :func:`yolo_training.train`.
 
-    Example:
+    Examples:
         >>> run = Run.from_dir("runs/detect/course")  # doctest: +SKIP
         >>> run.best, run.best_epoch, run.status  # doctest: +SKIP
     """
@@ -458,7 +458,7 @@ def list_runs(project: str | Path | None = None) -> pd.DataFrame:
         epochs, the best metrics (precision, recall, mAP50, mAP50-95, top1 ... whichever the task
         has), settings (a dict), kind and dir.
 
-    Example:
+    Examples:
         >>> list_runs()[["name", "status", "mAP50"]]  # doctest: +SKIP
     """
     rows = [_row(folder) for folder in run_folders(project)]
@@ -484,7 +484,7 @@ def find_run(name: "str | Path | Run", project: str | Path | None = None) -> Pat
     Raises:
         RunNotFoundError: no such run, or several runs of that name (the message lists them).
 
-    Example:
+    Examples:
         >>> find_run("course")  # doctest: +SKIP
         PosixPath('/home/me/yolo-training/runs/detect/course')
     """
@@ -519,7 +519,7 @@ def delete_run(name: "str | Path | Run", project: str | Path | None = None) -> P
     Returns:
         The folder that was deleted.
 
-    Example:
+    Examples:
         >>> delete_run("train3")  # doctest: +SKIP
     """
     folder = find_run(name, project)
@@ -559,7 +559,7 @@ def list_models(runs: str | Path | None = None) -> pd.DataFrame:
         ``export``), task, model, epochs, imgsz, precision, recall, mAP50, mAP50-95, top1,
         trained (time of ``best.pt``), path.
 
-    Example:
+    Examples:
         >>> list_models()[["name", "mAP50"]]  # doctest: +SKIP
     """
     root = _runs_root(runs)
@@ -593,7 +593,7 @@ def find_model(name: "str | Path | Run", runs: str | Path | None = None) -> Path
     Raises:
         ModelNameError: no such run, or a run that saved no weights.
 
-    Example:
+    Examples:
         >>> find_model("course")  # doctest: +SKIP
         PosixPath('/home/me/yolo-training/runs/detect/course/weights/best.pt')
     """

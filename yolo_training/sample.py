@@ -195,7 +195,7 @@ def draw_sample_image(rng: np.random.Generator, size: tuple[int, int] = IMAGE_SI
     Returns:
         The BGR image and the notes in it (class name and corners).
 
-    Example:
+    Examples:
         >>> image, notes = draw_sample_image(np.random.default_rng(0))
         >>> image.shape
         (300, 400, 3)
@@ -290,7 +290,7 @@ def generate_sample(
     Returns:
         The folder written.
 
-    Example:
+    Examples:
         >>> export = generate_sample("annotations/export", n_images=30, seed=7)  # doctest: +SKIP
         >>> yolo_training.inspect_dataset(export)  # doctest: +SKIP
     """

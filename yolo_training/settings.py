@@ -66,7 +66,7 @@ def training_settings(device: str, epochs=None, imgsz=None, batch=None, **extra)
     Raises:
         YoloTrainingError: an image size that is not a multiple of 32, or epochs below 1.
 
-    Example:
+    Examples:
         >>> settings, notes = training_settings("cpu", epochs=5)
         >>> settings["imgsz"]
         320
@@ -105,7 +105,7 @@ def prepare_data(config: str | Path, task: str = "detect") -> str:
     Returns:
         The path to give Ultralytics as ``data=``.
 
-    Example:
+    Examples:
         >>> prepare_data("config.yaml")  # doctest: +SKIP
         '/home/me/yolo-training/.ultralytics/data/config-1a2b3c4d5e-resolved.yaml'
     """

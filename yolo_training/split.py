@@ -50,7 +50,7 @@ SPLIT_MARKER = ".yolo-training-split"
 class SplitResult:
     """Where the split went and what each part holds, what was left out and what was repaired.
 
-    Example:
+    Examples:
         >>> result = split_dataset("annotations/export", overwrite=True)  # doctest: +SKIP
         >>> result.table  # doctest: +SKIP
     """
@@ -107,7 +107,7 @@ def write_config(config: str | Path, dataset_root: str | Path, names: list[str],
     Returns:
         The config file's absolute path.
 
-    Example:
+    Examples:
         >>> yt.write_config("config.yaml", "annotations", ["10 euro", "5 euro"])  # doctest: +SKIP
     """
     config = Path(config).resolve()
@@ -144,7 +144,7 @@ def load_config(config: str | Path = "config.yaml") -> dict:
     Raises:
         ConfigError: the file or a split folder it names is missing, empty or not YAML.
 
-    Example:
+    Examples:
         >>> yt.load_config("config.yaml")["names"]  # doctest: +SKIP
         {0: '10 euro', 1: '5 euro'}
     """
@@ -537,7 +537,7 @@ def split_dataset(
         NotGeneratedError: an output folder holds files this package did not write.
         OutputExistsError: an earlier split is there and ``overwrite`` is False.
 
-    Example:
+    Examples:
         >>> result = yt.split_dataset("downloads/roboflow.zip", "annotations", config="config.yaml")  # doctest: +SKIP
         >>> print(result.how)  # doctest: +SKIP
         Roboflow YOLO export: the publisher's split kept (keep_split=False splits by ratios instead)

@@ -323,7 +323,7 @@ def train(
         YoloTrainingError: a wrong model name, device, setting or dataset, or memory running out
             (the message says which setting to lower).
 
-    Example:
+    Examples:
         >>> run = train("config.yaml", model="yolov8n", epochs=30, imgsz=320)  # doctest: +SKIP
         >>> run.metrics["mAP50"]  # doctest: +SKIP
         0.91
@@ -417,7 +417,7 @@ def resume(
     Raises:
         YoloTrainingError: nothing to resume (no ``last.pt``, or all epochs done), or data gone.
 
-    Example:
+    Examples:
         >>> run = resume("course")  # doctest: +SKIP
     """
     from ultralytics import YOLO
@@ -481,7 +481,7 @@ def continue_training(
     Returns:
         The new :class:`Run`.
 
-    Example:
+    Examples:
         >>> more = continue_training("course", epochs=10, freeze=10)  # doctest: +SKIP
     """
     folder = runs.find_run(run, project)

@@ -105,7 +105,7 @@ def validate(
     Raises:
         ResultsError: a classification run, a run without weights, or its dataset gone.
 
-    Example:
+    Examples:
         >>> validate("course").round(3)  # doctest: +SKIP
     """
     from ultralytics import YOLO
@@ -149,7 +149,7 @@ def confusion_matrix(run: "Run | str | Path", data: str | Path | None = None) ->
     Returns:
         A square DataFrame of counts, indexed ``predicted`` x ``true``.
 
-    Example:
+    Examples:
         >>> confusion_matrix("course")  # doctest: +SKIP
     """
     return validate(run, data=data).attrs["confusion_matrix"]

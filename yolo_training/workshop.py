@@ -147,7 +147,7 @@ class PackReport:
         notes: what the instructor should know (a missing site, an unreachable index ...).
         seconds: how long the pack took.
 
-    Example:
+    Examples:
         >>> report = pack("workshop-pack")  # doctest: +SKIP
         >>> print(report)  # doctest: +SKIP
     """
@@ -196,7 +196,7 @@ def this_platform() -> str:
     Raises:
         YoloTrainingError: a machine no pack can be made for (e.g. Linux on ARM).
 
-    Example:
+    Examples:
         >>> this_platform() in PLATFORMS
         True
     """
@@ -222,7 +222,7 @@ def course_weights(notebooks: str | Path | None = None) -> list[str]:
     Returns:
         Model names, sorted; :data:`COURSE_WEIGHTS` when no notebook can be read.
 
-    Example:
+    Examples:
         >>> "yolov8n" in course_weights()
         True
     """
@@ -282,7 +282,7 @@ def estimate_bytes(platforms=None, python_versions=None, root: str | Path | None
     Returns:
         Bytes per part, and ``total``.
 
-    Example:
+    Examples:
         >>> estimate_bytes(["windows"], ["3.11"])["total"] > 2**29
         True
     """
@@ -312,7 +312,7 @@ def check_disk(out: str | Path, platforms=None, python_versions=None) -> dict[st
     Raises:
         DiskSpaceError: less free space than the estimate plus a 10 % margin.
 
-    Example:
+    Examples:
         >>> check_disk("/tmp/pack", ["macos"])["free"] > 0  # doctest: +SKIP
         True
     """
@@ -409,7 +409,7 @@ def build_project_wheel(dest: str | Path, root: str | Path | None = None) -> Pat
     Raises:
         YoloTrainingError: no ``pyproject.toml`` (a pip-installed package cannot pack itself), or the build failed.
 
-    Example:
+    Examples:
         >>> build_project_wheel("/tmp/wheel").name  # doctest: +SKIP
         'yolo_training-0.1.0-py3-none-any.whl'
     """
@@ -497,7 +497,7 @@ def torch_pin(files) -> str | None:
     Returns:
         e.g. ``"torch===2.13.0"``, or None.
 
-    Example:
+    Examples:
         >>> torch_pin(["torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",
         ...            "torchvision-0.28.0-cp311-cp311-manylinux_2_28_x86_64.whl"])
         'torch===2.13.0'
@@ -684,7 +684,7 @@ def pack(
         OutputExistsError: ``out`` holds a pack and ``overwrite`` is False.
         YoloTrainingError: a platform or Python version without wheels, or a failed download.
 
-    Example:
+    Examples:
         >>> report = pack("workshop-pack", ["linux", "windows", "macos"], ["3.11"], instructor=True)  # doctest: +SKIP
         >>> print(report)  # doctest: +SKIP
     """
@@ -736,7 +736,7 @@ def speed_probe(seconds: float = 5.0) -> dict:
     Returns:
         ``{"steps_per_second": float, "steps": int, "seconds": float, "threads": int}``.
 
-    Example:
+    Examples:
         >>> speed_probe(1.0)["steps"] >= 1  # doctest: +SKIP
         True
     """
@@ -782,7 +782,7 @@ def expected_times(steps_per_second: float | None) -> dict[int, float | None]:
         score over this one's; as they are while either score is unknown; None where no
         reference was measured.
 
-    Example:
+    Examples:
         >>> expected_times(REFERENCE_MACHINE["steps_per_second"])[4] == REFERENCE_TIMES[4]
         True
     """
@@ -798,7 +798,7 @@ def speed_ratio(steps_per_second: float | None) -> float:
     Returns:
         The ratio of the scores.
 
-    Example:
+    Examples:
         >>> speed_ratio(None)
         1.0
     """
@@ -852,7 +852,7 @@ def readiness(probe_seconds: float = 5.0) -> tuple[dict, str]:
         ``missing_packages``, ``weights``, ``missing_weights``, ``free_gib``, ``cores``, ``probe``
         and ``expected_seconds`` (per chapter); ``line`` says it in one sentence.
 
-    Example:
+    Examples:
         >>> facts, line = readiness()  # doctest: +SKIP
         >>> print(line)  # doctest: +SKIP
         Workshop: READY - packages complete, weights 6/6, 40 GiB free, 2 cores, speed 1.0x the reference machine (expected: chapter 4 ~10 min, ...).
@@ -926,7 +926,7 @@ def add_arguments(parser) -> None:
     Returns:
         None.
 
-    Example:
+    Examples:
         >>> import argparse; add_arguments(argparse.ArgumentParser(prog="yolo-training workshop"))
     """
     wsub = parser.add_subparsers(dest="workshop_command", required=True)
@@ -954,7 +954,7 @@ def run_command(args, root: Path | None = None) -> int:
     Returns:
         The exit code: 0, or 1 when ``ready`` finds the laptop not ready.
 
-    Example:
+    Examples:
         >>> run_command(argparse.Namespace(workshop_command="ready", probe_seconds=0))  # doctest: +SKIP
     """
     if args.workshop_command == "pack":
