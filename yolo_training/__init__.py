@@ -65,6 +65,7 @@ from .labels import read_class_names  # noqa: E402
 from .layout import export_split_files  # noqa: E402
 from .merge import merge_exports, select_classes  # noqa: E402
 from .course import student_version  # noqa: E402
+from .chapter import Chapter, course_budgets, start_chapter  # noqa: E402
 from .doctor import doctor  # noqa: E402
 from .env import project_root  # noqa: E402
 from .explore import best_trial, default_space, explore, plot_study, study_results, train_best  # noqa: E402
@@ -135,6 +136,9 @@ __all__ = [
     "make_demo_video",
     "show_images",
     "student_version",
+    "Chapter",
+    "course_budgets",
+    "start_chapter",
     "video_info",
     "ConfigError",
     "DatasetError",
