@@ -164,7 +164,7 @@ def _names(source: str, kind) -> set[str]:
 def test_no_cell_needs_a_solution(name):
     """What only a solution defines is used by no later cell but the checks: the student version runs past its stubs."""
     teacher = _load(name)
-    student = course.student_notebook(teacher, name)
+    student = course.strip_solutions(teacher, name)
     in_solutions = set().union(*(_names(c.source, ast.Store) for c in _code(teacher) if course.is_solution(c)))
     elsewhere = set().union(*(_names(c.source, ast.Store) for c in _code(student)))
     only_in_solutions = in_solutions - elsewhere
@@ -217,11 +217,11 @@ def test_a_marker_outside_nbgrader_cells_is_refused():
 
     nb = new_notebook(cells=[new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")])
     with pytest.raises(yt.YoloTrainingError, match="not a solution cell"):
-        course.student_notebook(nb, "broken.ipynb")
+        course.strip_solutions(nb, "broken.ipynb")
     nb = new_notebook(cells=[new_code_cell("### BEGIN SOLUTION\nx = 1")])
     nb.cells[0].metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False, "grade_id": "x", "schema_version": 3}
     with pytest.raises(yt.YoloTrainingError, match="without 'END SOLUTION'"):
-        course.student_notebook(nb, "broken.ipynb")
+        course.strip_solutions(nb, "broken.ipynb")
 
 
 def test_course_command(tmp_path, capsys):

@@ -131,7 +131,7 @@ def _clear_outputs(cell) -> None:
             cell.metadata.pop(key, None)
 
 
-def student_notebook(nb, name: str = "notebook"):
+def strip_solutions(nb, name: str = "notebook"):
     """The students' version of one notebook (an ``nbformat`` node), as ``nbgrader generate_assignment`` makes it.
 
     Args:
@@ -145,7 +145,7 @@ def student_notebook(nb, name: str = "notebook"):
     Example:
         >>> import nbformat
         >>> nb = nbformat.read("notebooks/05_metrics.ipynb", as_version=4)
-        >>> "BEGIN SOLUTION" in nbformat.writes(student_notebook(nb))
+        >>> "BEGIN SOLUTION" in nbformat.writes(strip_solutions(nb))
         False
     """
     nb = copy.deepcopy(nb)
@@ -168,7 +168,7 @@ def student_notebook(nb, name: str = "notebook"):
 def student_version(out: str | Path, source: str | Path | None = None, overwrite: bool = False) -> list[Path]:
     """Write the students' version of every notebook in ``source`` (default: the course's) to ``out``.
 
-    The same notebooks as nbgrader's ``generate_assignment`` writes (see :func:`student_notebook`),
+    The same notebooks as nbgrader's ``generate_assignment`` writes (see :func:`strip_solutions`),
     without needing nbgrader. ``out`` must be new or empty, or a folder written here before
     (replaced with ``overwrite=True``).
 
@@ -199,7 +199,7 @@ def student_version(out: str | Path, source: str | Path | None = None, overwrite
     )
     written = []
     for path in notebooks:
-        student = student_notebook(nbformat.read(path, as_version=4), path.name)
+        student = strip_solutions(nbformat.read(path, as_version=4), path.name)
         nbformat.validate(student)
         target = out / path.name
         nbformat.write(student, target)
