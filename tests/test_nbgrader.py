@@ -2,7 +2,7 @@
 
 A temporary nbgrader course holds the seven chapters as the assignment ``course``. nbgrader's own
 ``generate_assignment`` writes its student version, which must equal ``course.student_version``'s
-(made without nbgrader). Then ``nbgrader autograde`` grades two submissions: the instructor's
+(made without nbgrader), byte for byte. Then ``nbgrader autograde`` grades two submissions: the instructor's
 notebooks (every autograded check scores its points) and our student version, untouched (every
 check scores zero; nothing crashes). The chapters run in a temporary project, in the fast profile.
 """
@@ -62,6 +62,7 @@ def test_nbgrader_makes_our_student_version(nbgrader_course, course_project, tmp
     assert [p.name for p in released] == [p.name for p in ours] and len(ours) == 7
     for theirs, mine in zip(released, ours):
         assert _comparable(nbformat.read(mine, as_version=4)) == _comparable(nbformat.read(theirs, as_version=4)), mine.name
+        assert mine.read_bytes() == theirs.read_bytes(), f"{mine.name}: the same cells, but not the same file"
 
 
 @pytest.mark.slow
