@@ -11,7 +11,6 @@ from __future__ import annotations
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 from conftest import ROOT, tree_fingerprint
 
@@ -39,13 +38,8 @@ def _experiment(nb, name: str):
     return nb
 
 
-def _run(nb, project, name: str) -> None:
-    try:
-        NotebookClient(nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(project / "notebooks")}}).execute()
-    except CellExecutionError as err:
-        if name == "06_fine_tuning" and "exists with a different" in str(err):
-            pytest.xfail("explore refuses a study whose search space changed (issue 12, item 5; explore's fix is on another branch)")
-        raise
+def _run(nb, project) -> None:
+    NotebookClient(nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(project / "notebooks")}}).execute()
 
 
 @pytest.mark.parametrize("name", sorted(EXPERIMENTS))
@@ -54,10 +48,12 @@ def test_a_chapter_runs_twice_the_second_time_with_other_settings(name, module_c
     monkeypatch.setenv("YOLO_TRAINING_NO_LABEL_STUDIO", "1")  # chapter 2's live part is nbval's to run
     first = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
     second = _experiment(nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4), name)
-    _run(first, project, name)
+    _run(first, project)
     monkeypatch.setenv("YOLO_TRAINING_TIME_SCALE", "0.5")
-    _run(second, project, name)
+    _run(second, project)
     printed = "".join(o.get("text", "") for c in second.cells if c.cell_type == "code" for o in c.outputs)
     assert "YOLO_TRAINING_TIME_SCALE=0.5" in printed, "the chapter's set-up line shows the scaled time"
+    if name == "06_fine_tuning":
+        assert "Study 'course-2'" in printed, "the changed search space went to a new study, the first one kept"
     assert tree_fingerprint(project / "annotations" / "export") == tree_fingerprint(ROOT / "annotations" / "export"), \
         "the chapters never change the export"
