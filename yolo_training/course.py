@@ -142,10 +142,10 @@ def strip_solutions(nb, name: str = "notebook"):
         A copy with every solution replaced by nbgrader's stub, hidden tests and mark schemes
         removed, solution and check cells locked, outputs cleared and nbgrader's checksums set.
 
-    Example:
+    Examples:
         >>> import nbformat
-        >>> nb = nbformat.read("notebooks/05_metrics.ipynb", as_version=4)
-        >>> "BEGIN SOLUTION" in nbformat.writes(strip_solutions(nb))
+        >>> nb = nbformat.read("notebooks/05_metrics.ipynb", as_version=4)  # doctest: +SKIP
+        >>> "BEGIN SOLUTION" in nbformat.writes(strip_solutions(nb))  # doctest: +SKIP
         False
     """
     nb = copy.deepcopy(nb)
@@ -180,9 +180,10 @@ def student_version(out: str | Path, source: str | Path | None = None, overwrite
     Returns:
         The notebooks written.
 
-    Example:
-        >>> yt.student_version("student")  # or, in a terminal: yolo-training course --student student
-        [PosixPath('student/01_data_acquisition.ipynb'), ...]
+    Examples:
+        >>> written = yt.student_version("student")  # doctest: +SKIP
+
+        In a terminal: ``yolo-training course --student student``.
     """
     import nbformat
 
