@@ -53,7 +53,7 @@ def run_demo(root: str | Path | None = None, name: str = "demo", **overrides):
     Examples:
         >>> run = run_demo(epochs=3)  # doctest: +SKIP
     """
-    from .dataset import inspect_dataset
+    from .inspection import inspect_dataset
     from .plots import show_results
     from .sample import generate_sample
     from .split import split_dataset

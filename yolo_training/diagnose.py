@@ -265,7 +265,8 @@ def _confusion_findings(table: pd.DataFrame, th: dict) -> list[Finding]:
 
 
 def _class_counts(dataset, folder: Path, data) -> tuple[dict[str, int], str] | None:
-    from .dataset import DatasetReport, inspect_dataset, read_labels
+    from .inspection import DatasetReport, inspect_dataset
+    from .labels import read_labels
 
     if dataset is not None:
         report = dataset if isinstance(dataset, DatasetReport) else inspect_dataset(dataset)
