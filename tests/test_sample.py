@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import yolo_training as yt
-from yolo_training.sample import CLASS_NAMES, IMAGE_SIZE, MARKER, N_IMAGES
+from yolo_training.sample import CLASS_NAMES, IMAGE_SIZE, MARKER, N_IMAGES, generate_sample
 
 from conftest import ROOT
 
@@ -100,3 +100,17 @@ def test_regenerating_refuses_a_folder_it_did_not_write(tmp_path):
         yt.generate_sample(done, n_images=3)
     yt.generate_sample(done, n_images=3, overwrite=True)
     assert len(list((done / "images").iterdir())) == 3
+
+
+def test_roboflow_layout_is_recognised_and_its_split_kept(tmp_path):
+    download = generate_sample(tmp_path / "euro-notes.v1i.yolov8", n_images=30, layout="roboflow")
+    assert sorted(p.name for p in download.iterdir()) == [".yolo-training-sample", "README.roboflow.txt", "data.yaml", "test", "train", "valid"]
+    images = {split: len(list((download / split / "images").glob("*.jpg"))) for split in ("train", "valid", "test")}
+    assert images == {"train": 21, "valid": 6, "test": 3}
+    report = yt.inspect_dataset(download)
+    assert report.summary().splitlines()[0] == "Roboflow YOLO export, 3 splits kept: 21 / 6 / 3 (train / val / test)"
+    assert report.names == list(CLASS_NAMES) and not report.problems
+    result = yt.split_dataset(download, out=tmp_path / "work", config=tmp_path / "work" / "config.yaml")
+    assert {split: len(files) for split, files in result.files.items()} == {"train": 21, "val": 6, "test": 3}
+    with pytest.raises(ValueError, match="layout"):
+        generate_sample(tmp_path / "x", layout="classify-folders")
