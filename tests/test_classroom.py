@@ -188,3 +188,15 @@ def test_a_real_training_reports_itself_when_the_student_joined(project, tiny_sp
     row = table[table["student"] == "Cleo"].iloc[0]
     assert row["status"] == "finished" and row["runs"] == 1
     assert str(target) not in str(run.dir) and list(target.iterdir())  # written to the class folder only
+
+
+def test_starting_a_chapter_tells_the_class_where_the_student_is(project, tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    yt.start_chapter(3, needs="project")  # not joined: nothing is written anywhere
+    assert list(share.iterdir()) == []
+    yt.join_class(share, "Ada")
+    yt.start_chapter(3, needs="project")
+    assert json.loads((share / f"Ada@{HERE}.json").read_text())["chapter"] == 3
+    table = yt.class_status(share)
+    assert table.loc[0, "chapter"] == 3

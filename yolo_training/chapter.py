@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import classroom
 from ._common import list_images
 from ._errors import YoloTrainingError
 from .runs import Run
@@ -203,6 +204,10 @@ class Chapter:
         export: The annotated export, ``annotations/export``.
         config: The split's ``config.yaml`` (it exists once the chapter needs a split).
         run: Chapter 4's :class:`~yolo_training.Run` when the chapter needs it, else None.
+
+    Examples:
+        >>> ch = yt.start_chapter(6, needs="run")  # doctest: +SKIP
+        >>> more = yt.continue_training(ch.run, name="course-more", **ch.budget("course-more"))  # doctest: +SKIP
     """
 
     number: int | None
@@ -319,4 +324,6 @@ def start_chapter(chapter: int | None = None, needs: str = "export") -> Chapter:
         line += f"; about {_minutes(CHAPTER_MINUTES[chapter] * scale)} on {REFERENCE_MACHINE}"
         line += f" ({TIME_SCALE_VARIABLE}={scale:g})" if scale != 1 else ""
     print(line + ".", flush=True)
+    if chapter is not None:
+        classroom.check_in(chapter)  # the instructor's class view (nothing is sent unless the student joined a class)
     return Chapter(number=chapter, root=root, export=export, config=config, run=run)
