@@ -7,7 +7,9 @@ package of the clone first on the path, **without** ``YOLO_TRAINING_PROFILE=fast
 Markdown, each chapter's time and its slowest cell, the machine (processor, cores, load average
 before and after each chapter, date) and the final metrics of chapter 4's run.
 ``--write-docs`` puts that table into docs/instructors.md, between the ``<!-- course-times -->``
-markers. The whole course takes about half an hour on 2 cores: run it on an idle machine
+markers, and the measured minutes and the machine's speed probe score into
+``yolo_training/chapter.py`` (``CHAPTER_MINUTES``, ``REFERENCE_SPEED``: what ``doctor`` scales to a
+student's laptop). The whole course takes about half an hour on 2 cores: run it on an idle machine
 (``make bench-course``). ``--chapters 01_data_acquisition`` runs only the chapters named.
 """
 
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 import execute  # docs/hooks/execute.py: runs a notebook, describes the machine (shared with the site's hook)
 
 DOCS = ROOT / "docs" / "instructors.md"
+CHAPTER_PY = ROOT / "yolo_training" / "chapter.py"
 BEGIN, END = "<!-- course-times -->", "<!-- /course-times -->"
 RUN_DIR = Path("runs") / "detect" / "course"  # chapter 4's run, inside the project folder
 METRICS = {"precision": "metrics/precision(B)", "recall": "metrics/recall(B)", "mAP50": "metrics/mAP50(B)", "mAP50-95": "metrics/mAP50-95(B)"}
@@ -129,6 +132,30 @@ def write_docs(block: str, path: Path = DOCS) -> None:
     path.write_text(pattern.sub(lambda _: f"{BEGIN}\n{block}\n{END}", text), encoding="utf-8")
 
 
+def speed_probe(project: Path, env: dict) -> float:
+    """The machine's speed probe score (steps per second), with the clone's package, in its own process."""
+    code = "from yolo_training.readiness import speed_probe; print(speed_probe(10.0)['steps_per_second'])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def reference_lines(results: list[dict], score: float) -> str:
+    """The two lines of yolo_training/chapter.py that hold the reference machine's figures."""
+    minutes = {int(r["chapter"][:2]): round(r["seconds"] / 60, 1) for r in results if r["chapter"][:2].isdigit()}
+    return f"CHAPTER_MINUTES = {minutes}\nREFERENCE_SPEED: float | None = {score:.2f}"
+
+
+def write_reference(lines: str, path: Path = CHAPTER_PY) -> None:
+    """Replace the ``CHAPTER_MINUTES`` and ``REFERENCE_SPEED`` lines of ``path`` (every chapter must have been run)."""
+    text = path.read_text(encoding="utf-8")
+    for line in lines.splitlines():
+        name = re.escape(line.split(" ", 1)[0].rstrip(":"))
+        text, n = re.subn(rf"^{name}\b.*$", lambda _: line, text, count=1, flags=re.MULTILINE)
+        if n != 1:
+            raise SystemExit(f"{path} has no line starting with {name}")
+    path.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chapters", nargs="+", default=None, help="notebook names to run (default: every notebook, in order)")
@@ -151,6 +178,8 @@ def main() -> None:
                              drop=("YOLO_TRAINING_PROFILE",))
     machine = {**execute.machine(), "versions": execute.versions()}
     print(f"project: {project} (commit {commit}); machine: {execute.describe_machine(machine)}; load average {machine['load average']}")
+    score = speed_probe(project, env)
+    print(f"speed probe: {score:.2f} steps/s", flush=True)
     results = []
     for notebook in notebooks:
         print(f"{notebook.stem} ...", end=" ", flush=True)
@@ -164,9 +193,14 @@ def main() -> None:
     print(block)
     if a.json:
         a.json.write_text(json.dumps({"machine": machine, "commit": commit, "chapters": results, "chapter 4 run": metrics}, indent=1))
+    lines = reference_lines(results, score)
+    print(f"\n{lines}")
     if a.write_docs:
         write_docs(block)
         print(f"\nwritten to {DOCS}")
+        if not a.chapters and not any(r["error"] for r in results):
+            write_reference(lines)
+            print(f"written to {CHAPTER_PY}")
     if a.keep:
         print(f"\nthe clone: {project}")
     else:

@@ -219,7 +219,7 @@ def test_killed_study_resumes_without_losing_trials(sample_config, tmp_path):
     """A first trial finishes; a worker process is killed during the second; running again continues."""
     _write_space(tmp_path)
     url = _sqlite(tmp_path / "resume.db")
-    space = ex.read_space(tmp_path / "space.yaml")
+    space = yt.read_space(tmp_path / "space.yaml")
     finished = yt.explore(sample_config, trials=1, space=space, study="resume", storage=url, project=tmp_path / "runs", seed=5).trials[0]
     proc = subprocess.Popen(_explore_command(sample_config, url, "resume", 2, tmp_path / "runs"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -10,6 +10,7 @@ there. The pack and the environment (about 10 GB) are deleted at the end.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -22,9 +23,11 @@ import urllib.request
 import pytest
 
 import yolo_training as yt
-from yolo_training import workshop
+from yolo_training import chapter, workshop
 
 from conftest import tree_fingerprint
+
+readiness = importlib.import_module("yolo_training.readiness")  # the module (yt.readiness is its function)
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -70,13 +73,13 @@ def test_torch_and_torchvision_must_be_the_same_build():
 
 
 def test_the_weights_are_the_ones_the_notebooks_name(tmp_path):
-    names = workshop.course_weights()
+    names = yt.course_weights()
     assert {"yolov8n", "yolo11n"} <= set(names) and set(names) <= set(yt.model_names())
     (tmp_path / "01_x.ipynb").write_text(json.dumps({"cells": [
         {"cell_type": "code", "source": ["yt.train(CONFIG, model='yolo11s-seg')\n"]},
         {"cell_type": "markdown", "source": ["yolov8x is big"]},
     ]}))
-    assert workshop.course_weights(tmp_path) == ["yolo11s-seg"]
+    assert yt.course_weights(tmp_path) == ["yolo11s-seg"]
 
 
 def test_install_scripts_are_filled_in_and_valid(tmp_path):
@@ -100,12 +103,15 @@ def test_readiness_is_one_line_with_the_expected_chapter_times(monkeypatch):
     facts, line = yt.readiness(probe_seconds=0.5)
     assert line.startswith("Workshop: READY - packages complete") and "\n" not in line
     assert facts["ready"] and facts["cores"] >= 1 and facts["probe"]["steps"] >= 1
-    assert facts["expected_seconds"][1] is None and facts["expected_seconds"][4] > 0
-    assert "chapter 4 ~" in line and "chapter 1" not in line
-    monkeypatch.setitem(workshop.REFERENCE_MACHINE, "steps_per_second", facts["probe"]["steps_per_second"] / 2)
-    assert workshop.expected_times(facts["probe"]["steps_per_second"])[6] == pytest.approx(workshop.REFERENCE_TIMES[6] / 2)
-    assert "speed 2.0x the reference machine (expected: chapter 4 ~" in workshop._readiness_line(facts, 6)
-    monkeypatch.setattr(workshop, "MIN_FREE_GIB", 10**6)
+    assert set(facts["expected_seconds"]) == set(chapter.CHAPTER_MINUTES)
+    assert "(expected: chapters 4 to 7 ~" in line or "its times are chapters 4 to 7 ~" in line
+    score = facts["probe"]["steps_per_second"]
+    monkeypatch.setattr(chapter, "REFERENCE_SPEED", score / 2)  # this machine twice as fast as the reference
+    assert readiness.expected_times(score)[6] == pytest.approx(chapter.CHAPTER_MINUTES[6] * 60 / 2)
+    assert "speed 2.0x the reference machine (expected: chapters 4 to 7 ~" in readiness._readiness_line(facts, 6)
+    monkeypatch.setattr(chapter, "REFERENCE_SPEED", score * 4)  # four times slower: told what to set
+    assert "set YOLO_TRAINING_TIME_SCALE=4.0" in readiness._readiness_line({**facts, "warnings": readiness._judge(facts)[1]}, 6)
+    monkeypatch.setattr(readiness, "MIN_FREE_GIB", 10**6)
     facts, line = yt.readiness(probe_seconds=0)
     assert not facts["ready"] and line.startswith("Workshop: NOT READY") and "To fix: only" in line
 

@@ -68,7 +68,8 @@ from .course import student_version  # noqa: E402
 from .chapter import Chapter, course_budgets, start_chapter  # noqa: E402
 from .doctor import doctor  # noqa: E402
 from .env import project_root  # noqa: E402
-from .explore import best_trial, default_space, explore, plot_study, study_results, train_best  # noqa: E402
+from .explore import best_trial, explore, plot_study, study_results, train_best  # noqa: E402
+from .search_space import Space, check_space, default_space, read_space  # noqa: E402
 from .predict import Export, Prediction, compare_detections, export, load_model, predict  # noqa: E402
 from .diagnose import Diagnosis, Finding, compare_runs, diagnose  # noqa: E402
 from .metrics import MetricsExplanation, explain_metrics  # noqa: E402
@@ -82,7 +83,9 @@ from .models import ModelChoice, cached_weights, fetch_weights, model_names, res
 from .runs import Run, delete_run, find_model, find_run, list_models, list_runs, load_results  # noqa: E402
 from .train import continue_training, resume, train  # noqa: E402
 from .panel import training_panel  # noqa: E402
-from .workshop import PackReport, course_weights, pack, readiness, speed_probe  # noqa: E402
+from .course import course_weights  # noqa: E402
+from .readiness import readiness, speed_probe  # noqa: E402
+from .workshop import PackReport, pack  # noqa: E402
 from .classroom import check_in, class_runs, class_status, join_class, leave_class, plot_class, report_run  # noqa: E402
 
 __version__ = "0.1.0"
@@ -154,7 +157,10 @@ __all__ = [
     "available_devices",
     "best_trial",
     "cached_weights",
+    "check_space",
     "default_space",
+    "read_space",
+    "Space",
     "explore",
     "fetch_weights",
     "generate_sample",

@@ -297,3 +297,10 @@ def open_camera(camera: int | str = 0):
             return cap
     cap.release()
     return None
+
+
+def existing_ancestor(path: Path) -> Path:
+    """``path`` itself when it exists, else its nearest parent that does (where a folder would be made)."""
+    while not path.exists():
+        path = path.parent
+    return path

@@ -78,8 +78,14 @@ BUDGETS: dict[str, Budget] = {
 }
 
 #: Each chapter top to bottom on the reference machine, in minutes: its training cells and the rest
-#: (chapter 2 with Label Studio installed: its first start takes about a minute).
+#: (chapter 2 with Label Studio installed: its first start takes about a minute). Measured by
+#: ``benchmarks/bench_course.py`` (one fresh clone, the settings written in the notebooks), which
+#: prints these two lines.
 CHAPTER_MINUTES = {1: 0.5, 2: 2.0, 3: 0.5, 4: 6.2, 5: 0.8, 6: 7.0, 7: 1.5}
+#: The reference machine's :func:`~yolo_training.readiness.speed_probe` score (steps per second)
+#: in the same run: a laptop's own score over it scales :data:`CHAPTER_MINUTES` (doctor's workshop
+#: line). None: not measured, and the times are shown as measured.
+REFERENCE_SPEED: float | None = None
 
 
 def time_scale() -> float:
@@ -139,7 +145,7 @@ def budget_settings(name: str) -> dict:
     entry = _budget(name)
     settings = dict(entry.settings)
     if "space" in settings:  # a search: the default space with the course's changes
-        from .explore import default_space
+        from .search_space import default_space
 
         settings["space"] = {**default_space(budget_per_trial=settings.get("budget_per_trial")), **settings["space"]}
     if entry.epochs is not None:

@@ -376,7 +376,8 @@ def _explore_args(x: argparse.ArgumentParser) -> None:
 
 
 def _explore(args, root: Path) -> int:
-    from .explore import best_trial, explore, read_space, study_results
+    from .explore import best_trial, explore, study_results
+    from .search_space import read_space
 
     study = args.study
     if not args.results:

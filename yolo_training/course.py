@@ -20,12 +20,19 @@ out either and autograde with nbgrader.
 from __future__ import annotations
 
 import copy
+import json
 import hashlib
 import re
 from pathlib import Path
 
 from ._errors import YoloTrainingError
 from ._folders import replace_output
+
+#: The extras of the ``yolo-training`` package the course's notebooks use: the box editor
+#: (chapter 2), the hyperparameter search (chapter 6), the ONNX export (chapter 7).
+COURSE_EXTRAS = ("annotate", "explore", "onnx")
+#: Weights the notebooks name, for when the notebooks cannot be read (see :func:`course_weights`).
+COURSE_WEIGHTS = ("yolov8n", "yolov8s", "yolo11n", "yolo11s", "yolo11n-seg", "yolo26n-seg")
 
 #: What nbgrader puts in place of a solution (its ``ClearSolutions`` defaults for Python and markdown).
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -206,3 +213,34 @@ def student_version(out: str | Path, source: str | Path | None = None, overwrite
         nbformat.write(student, target)
         written.append(target)
     return written
+
+
+def course_weights(notebooks: str | Path | None = None) -> list[str]:
+    """The pretrained weights the course's notebooks name (``yolov8n``, ``yolo11n-seg`` ...).
+
+    Args:
+        notebooks: a folder of ``.ipynb`` files; default: the course's ``notebooks/``, else the
+            project folder itself (a student's copy keeps its notebooks there).
+
+    Returns:
+        Model names, sorted; :data:`COURSE_WEIGHTS` when no notebook can be read.
+
+    Examples:
+        >>> "yolov8n" in course_weights()
+        True
+    """
+    from . import env
+    from .models import model_names
+
+    folders = [Path(notebooks)] if notebooks is not None else [notebooks_dir(), env.project_root()]
+    files = next((sorted(f.glob("*.ipynb")) for f in folders if f.is_dir() and any(f.glob("*.ipynb"))), [])
+    known = set(model_names())
+    found = set()
+    for path in files:
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        code = "\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+        found.update(n for n in re.findall(r"\b(yolo(?:v8|11|26)[nsmlx](?:-seg|-cls)?)\b", code) if n in known)
+    return sorted(found) if found else list(COURSE_WEIGHTS)

@@ -27,7 +27,7 @@ def doctor() -> dict:
     from .devices import cpu_threads
     from .models import cached_weights
     from .settings import CPU_REASON
-    from .workshop import readiness
+    from .readiness import readiness
 
     facts = _facts()
     width = max(len(k) for k in facts)

@@ -24,15 +24,12 @@ it runs on, not for ``--platform``: downloading for Windows from Linux would lea
 packages (colorama, pywinpty) and ask for Linux-only ones (NVIDIA's). For another platform, pip
 runs with that platform's marker values (see :data:`PLATFORMS`).
 
-:func:`readiness` is the workshop line of ``yolo-training doctor``: environment, weights, free
-disk, cores and a 5-second speed probe, with the chapter times expected on this machine, scaled
-from :data:`REFERENCE_TIMES`.
+Whether one laptop is ready is :mod:`yolo_training.readiness` (``yolo-training workshop ready``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform as _platform
 import re
 import shutil
@@ -46,20 +43,15 @@ from datetime import date
 from pathlib import Path
 
 from . import env
+from ._common import existing_ancestor
 from ._errors import DiskSpaceError, YoloTrainingError
 from ._folders import check_output, replace_output
+from .course import COURSE_EXTRAS, course_weights
 
 #: Marks a folder written by :func:`pack`; only such a folder is ever replaced.
 PACK_MARKER = ".yolo-training-pack"
-#: The extras of the ``yolo-training`` package the course's notebooks use: the box editor
-#: (chapter 2), the hyperparameter search (chapter 6), the ONNX export (chapter 7).
-COURSE_EXTRAS = ("annotate", "explore", "onnx")
 #: PyTorch's index of CPU-only builds. Not on PyPI: reachable only where that host is.
 DEFAULT_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
-#: Weights the notebooks name, for when the notebooks cannot be read (see :func:`course_weights`).
-COURSE_WEIGHTS = ("yolov8n", "yolov8s", "yolo11n", "yolo11s", "yolo11n-seg", "yolo26n-seg")
-#: Disk a laptop needs for the course's runs, beyond the installation.
-MIN_FREE_GIB = 2.0
 
 
 @dataclass(frozen=True)
@@ -114,20 +106,6 @@ PLATFORMS: dict[str, Platform] = {
     ),
 }
 
-#: Seconds each chapter takes, running the notebook top to bottom in the fast profile
-#: (``YOLO_TRAINING_PROFILE=fast``), on :data:`REFERENCE_MACHINE`. None: not measured yet.
-REFERENCE_TIMES: dict[int, float | None] = {1: None, 2: None, 3: None, 4: 597.0, 5: 12.0, 6: 737.0, 7: None}
-#: The machine :data:`REFERENCE_TIMES` were measured on, and its :func:`speed_probe` score
-#: (``steps_per_second``), which scales them to another machine. None: not measured yet, and the
-#: reference times are shown as they are.
-REFERENCE_MACHINE = {
-    "description": "the project's reference machine: 2 CPU cores (x86_64), no GPU, shared (load 6 to 14)",
-    "cores": 2,
-    # To measure in the same conditions as REFERENCE_TIMES, with
-    # `python -c "import yolo_training.workshop as w; print(w.speed_probe())"`. Probes on the
-    # shared machine while this was written gave 0.2 to 18 steps/s (load 2 to 5 on 2 cores).
-    "steps_per_second": None,
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,37 +190,6 @@ def this_platform() -> str:
     return name
 
 
-def course_weights(notebooks: str | Path | None = None) -> list[str]:
-    """The pretrained weights the course's notebooks name (``yolov8n``, ``yolo11n-seg`` ...).
-
-    Args:
-        notebooks: a folder of ``.ipynb`` files; default: the course's ``notebooks/``, else the
-            project folder itself (a student's copy keeps its notebooks there).
-
-    Returns:
-        Model names, sorted; :data:`COURSE_WEIGHTS` when no notebook can be read.
-
-    Examples:
-        >>> "yolov8n" in course_weights()
-        True
-    """
-    from .course import notebooks_dir
-    from .models import model_names
-
-    folders = [Path(notebooks)] if notebooks is not None else [notebooks_dir(), env.project_root()]
-    files = next((sorted(f.glob("*.ipynb")) for f in folders if f.is_dir() and any(f.glob("*.ipynb"))), [])
-    known = set(model_names())
-    found = set()
-    for path in files:
-        try:
-            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
-        except (OSError, ValueError):
-            continue
-        code = "\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
-        found.update(n for n in re.findall(r"\b(yolo(?:v8|11|26)[nsmlx](?:-seg|-cls)?)\b", code) if n in known)
-    return sorted(found) if found else list(COURSE_WEIGHTS)
-
-
 def _targets(platforms) -> list[Platform]:
     names = [platforms] if isinstance(platforms, str) else list(platforms or [this_platform()])
     unknown = [n for n in names if n not in PLATFORMS]
@@ -260,12 +207,6 @@ def _pythons(versions) -> list[str]:
     if too_old:
         raise YoloTrainingError(f"The course needs Python 3.10 or newer; {', '.join(too_old)} cannot run it.")
     return [str(v) for v in dict.fromkeys(given)]
-
-
-def _existing_ancestor(path: Path) -> Path:
-    while not path.exists():
-        path = path.parent
-    return path
 
 
 def estimate_bytes(platforms=None, python_versions=None, root: str | Path | None = None) -> dict[str, int]:
@@ -318,14 +259,14 @@ def check_disk(out: str | Path, platforms=None, python_versions=None) -> dict[st
     """
     out = Path(out).expanduser().resolve()
     estimate = estimate_bytes(platforms, python_versions)
-    free = shutil.disk_usage(_existing_ancestor(out)).free
+    free = shutil.disk_usage(existing_ancestor(out)).free
     if (out / PACK_MARKER).is_file():
         free += _tree_bytes(out)  # an earlier pack there is replaced
     needed = int(estimate["total"] * 1.1)
     if free < needed:
         biggest = ", ".join(f"{k} {_gib(v)}" for k, v in estimate.items() if k != "total" and v > 2**26)
         raise DiskSpaceError(
-            f"The pack needs about {_gib(needed)} ({biggest}, plus 10 %) but {_existing_ancestor(out)} has "
+            f"The pack needs about {_gib(needed)} ({biggest}, plus 10 %) but {existing_ancestor(out)} has "
             f"{_gib(free)} free. Nothing was downloaded. Free some space, choose a folder on a larger disk, "
             "or pack fewer platforms (--platform) or Python versions."
         )
@@ -718,202 +659,6 @@ def _save_manifest(report: PackReport, targets: list[Platform], pythons: list[st
 
 
 # ---------------------------------------------------------------------------------------------
-# Readiness (the workshop line of `yolo-training doctor`)
-
-
-def speed_probe(seconds: float = 5.0) -> dict:
-    """How fast this machine trains: YOLOv8n training steps (forward and backward) for ``seconds``.
-
-    The score is one over the median step time, so a moment when another program takes the CPU
-    counts little.
-
-    Runs on every core, as training does, on random 128 px images (batch 4), from scratch; building the
-    model takes a second or two more.
-
-    Args:
-        seconds: how long to measure.
-
-    Returns:
-        ``{"steps_per_second": float, "steps": int, "seconds": float, "threads": int}``.
-
-    Examples:
-        >>> speed_probe(1.0)["steps"] >= 1  # doctest: +SKIP
-        True
-    """
-    import torch
-    from ultralytics.nn.tasks import DetectionModel
-
-    from .devices import use_all_cores
-
-    threads = use_all_cores()
-    model = DetectionModel("yolov8n.yaml", verbose=False).train()
-    images = torch.rand(4, 3, 128, 128)
-
-    def tensors(x):  # the head's output: tensors in a dict or list, depending on the Ultralytics version
-        if isinstance(x, torch.Tensor):
-            yield x
-        elif isinstance(x, dict):
-            yield from (t for v in x.values() for t in tensors(v))
-        elif isinstance(x, (list, tuple)):
-            yield from (t for v in x for t in tensors(v))
-
-    def step() -> float:
-        begin = time.perf_counter()
-        sum(t.float().mean() for t in tensors(model(images))).backward()
-        model.zero_grad(set_to_none=True)
-        return time.perf_counter() - begin
-
-    step()  # the first step allocates
-    times: list[float] = []
-    while not times or sum(times) < seconds:
-        times.append(step())
-    median = sorted(times)[len(times) // 2]  # a step slowed by another program does not count much
-    return {"steps_per_second": 1.0 / median, "steps": len(times), "seconds": sum(times), "threads": threads}
-
-
-def expected_times(steps_per_second: float | None) -> dict[int, float | None]:
-    """The chapter times to expect on a machine with this :func:`speed_probe` score.
-
-    Args:
-        steps_per_second: the machine's probe score (None: unknown).
-
-    Returns:
-        ``{chapter: seconds or None}``: :data:`REFERENCE_TIMES` scaled by the reference machine's
-        score over this one's; as they are while either score is unknown; None where no
-        reference was measured.
-
-    Examples:
-        >>> expected_times(REFERENCE_MACHINE["steps_per_second"])[4] == REFERENCE_TIMES[4]
-        True
-    """
-    return {chapter: (None if t is None else t / speed_ratio(steps_per_second)) for chapter, t in REFERENCE_TIMES.items()}
-
-
-def speed_ratio(steps_per_second: float | None) -> float:
-    """How many times faster than the reference machine a probe score is (1.0 while either is unknown).
-
-    Args:
-        steps_per_second: a :func:`speed_probe` score.
-
-    Returns:
-        The ratio of the scores.
-
-    Examples:
-        >>> speed_ratio(None)
-        1.0
-    """
-    reference = REFERENCE_MACHINE["steps_per_second"]
-    if not reference or not steps_per_second:
-        return 1.0
-    return steps_per_second / reference
-
-
-def _missing_packages(extras=COURSE_EXTRAS) -> list[str]:
-    """Requirements of ``yolo-training[extras]`` that are not installed (or too old)."""
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    try:
-        requires = metadata.requires("yolo-training") or []
-    except metadata.PackageNotFoundError:
-        return ["yolo-training (not installed as a package)"]
-    missing = []
-    for text in requires:
-        req = Requirement(text)
-        if req.marker and not any(req.marker.evaluate({"extra": e}) for e in ("", *extras)):
-            continue
-        try:
-            if req.specifier and not req.specifier.contains(metadata.version(req.name), prereleases=True):
-                missing.append(f"{req.name} {metadata.version(req.name)} (needs {req.specifier})")
-        except metadata.PackageNotFoundError:
-            missing.append(req.name)
-    return sorted(set(missing))
-
-
-def _short_time(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
-
-
-def readiness(probe_seconds: float = 5.0) -> tuple[dict, str]:
-    """Whether this laptop is ready for the workshop, as data and as one line.
-
-    Checks the environment (every package of ``yolo-training[annotate,explore,onnx]``), the
-    weights the notebooks name, the free disk, the cores, and runs a :func:`speed_probe` whose
-    score scales :data:`REFERENCE_TIMES` to this machine.
-
-    Args:
-        probe_seconds: length of the speed probe (0 skips it).
-
-    Returns:
-        ``(facts, line)``: ``facts`` holds ``ready`` (bool), ``problems``, ``warnings``,
-        ``missing_packages``, ``weights``, ``missing_weights``, ``free_gib``, ``cores``, ``probe``
-        and ``expected_seconds`` (per chapter); ``line`` says it in one sentence.
-
-    Examples:
-        >>> facts, line = readiness()  # doctest: +SKIP
-        >>> print(line)  # doctest: +SKIP
-        Workshop: READY - packages complete, weights 6/6, 40 GiB free, 2 cores, speed 1.0x the reference machine (expected: chapter 4 ~10 min, ...).
-    """
-    from .models import cached_weights
-
-    wanted = course_weights()
-    cached = {p.stem for p in cached_weights()}
-    facts = {
-        "missing_packages": _missing_packages(),
-        "weights": sorted(cached & set(wanted)),
-        "missing_weights": [w for w in wanted if w not in cached],
-        "free_gib": shutil.disk_usage(_existing_ancestor(env.project_root())).free / 2**30,
-        "cores": os.cpu_count() or 1,
-        "probe": speed_probe(probe_seconds) if probe_seconds > 0 else None,
-    }
-    facts["expected_seconds"] = expected_times(facts["probe"]["steps_per_second"]) if facts["probe"] else {}
-    facts["problems"], facts["warnings"] = _judge(facts)
-    facts["ready"] = not facts["problems"]
-    return facts, _readiness_line(facts, len(wanted))
-
-
-def _judge(facts: dict) -> tuple[list[str], list[str]]:
-    problems, warnings = [], []
-    if facts["missing_packages"]:
-        problems.append(f"missing {', '.join(facts['missing_packages'])} (run the pack's install script again)")
-    if facts["free_gib"] < MIN_FREE_GIB:
-        problems.append(f"only {facts['free_gib']:.1f} GiB free (the course needs {MIN_FREE_GIB:.0f})")
-    if facts["missing_weights"]:
-        warnings.append(f"no {', '.join(facts['missing_weights'])} weights (those train from scratch)")
-    slowest = max((t for t in facts["expected_seconds"].values() if t), default=None)
-    if slowest and slowest > 3 * max(t for t in REFERENCE_TIMES.values() if t):
-        warnings.append("slow machine: lower epochs or imgsz, or pass time= to train()")
-    return problems, warnings
-
-
-def _readiness_line(facts: dict, n_wanted: int) -> str:
-    parts = [
-        "packages complete" if not facts["missing_packages"] else f"{len(facts['missing_packages'])} package(s) missing",
-        f"weights {len(facts['weights'])}/{n_wanted}",
-        f"{facts['free_gib']:.0f} GiB free",
-        f"{facts['cores']} cores",
-    ]
-    measured = {c: t for c, t in facts["expected_seconds"].items() if t is not None}
-    if measured:
-        expected = ", ".join(f"chapter {c} ~{_short_time(t)}" for c, t in measured.items())
-        score = facts["probe"]["steps_per_second"]
-        if REFERENCE_MACHINE["steps_per_second"]:
-            parts.append(f"speed {speed_ratio(score):.1f}x the reference machine (expected: {expected})")
-        else:
-            parts.append(f"speed probe {score:.1f} steps/s (the reference machine's is not measured yet; "
-                         f"its times: {expected})")
-    line = f"Workshop: {'NOT READY' if facts['problems'] else 'READY'} - {', '.join(parts)}."
-    if facts["problems"]:
-        line += " To fix: " + "; ".join(facts["problems"]) + "."
-    if facts["warnings"]:
-        line += " Note: " + "; ".join(facts["warnings"]) + "."
-    return line
-
-
-# ---------------------------------------------------------------------------------------------
 # Command line (`yolo-training workshop ...`)
 
 
@@ -962,6 +707,8 @@ def run_command(args, root: Path | None = None) -> int:
                       torch_index=args.torch_index, overwrite=args.overwrite)
         print(f"\n{report}")
         return 0
+    from .readiness import readiness
+
     facts, line = readiness(args.probe_seconds)
     print(line)
     return 0 if facts["ready"] else 1
