@@ -70,3 +70,20 @@ def median(values):
     values = sorted(values)
     mid = len(values) // 2
     return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def alternate(runs: int, train) -> tuple[dict, dict]:
+    """``train(kind, i)`` for "plain" and "package", ``runs`` times each, alternating which goes first.
+
+    A machine that gets busier or quieter during the benchmark then weighs on both sides alike.
+    Returns ``(seconds, threads)``: the seconds of each run by kind, and the threads each kind used.
+    """
+    times: dict = {"plain": [], "package": []}
+    threads: dict = {}
+    for i in range(runs):
+        for kind in ("plain", "package") if i % 2 == 0 else ("package", "plain"):
+            r = train(kind, i)
+            times[kind].append(r["seconds"])
+            threads[kind] = r["threads"]
+            print(f"run {i + 1}/{runs} {kind:8s} {r['seconds']:7.1f} s  ({r['threads']} threads)", flush=True)
+    return times, threads

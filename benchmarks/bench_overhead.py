@@ -16,7 +16,7 @@ import os
 import tempfile
 import textwrap
 
-from _common import ROOT, median, run_script
+from _common import ROOT, alternate, median, run_script
 
 # Both sides: the package's offline environment and every core (devices.use_all_cores), the same
 # arguments; only the wrapper differs. The clock starts right before the training call.
@@ -60,16 +60,10 @@ def main() -> None:
     p.add_argument("--model", default="yolov8n")
     p.add_argument("--config", default=str(ROOT / "config.yaml"))
     a = p.parse_args()
-    times = {"plain": [], "package": []}
-    threads = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(a.runs):
-            for kind in ("plain", "package") if i % 2 == 0 else ("package", "plain"):
-                r = run(kind, config=a.config, model=a.model, epochs=a.epochs, imgsz=a.imgsz, batch=a.batch, patience=100,
-                        plots=False, verbose=True, project=tmp, name=f"{kind}{i}")
-                times[kind].append(r["seconds"])
-                threads[kind] = r["threads"]
-                print(f"run {i + 1}/{a.runs} {kind:8s} {r['seconds']:7.1f} s  ({r['threads']} threads)", flush=True)
+        times, threads = alternate(a.runs, lambda kind, i: run(
+            kind, config=a.config, model=a.model, epochs=a.epochs, imgsz=a.imgsz, batch=a.batch, patience=100,
+            plots=False, verbose=True, project=tmp, name=f"{kind}{i}"))
     plain, package = median(times["plain"]), median(times["package"])
     print(f"\n{os.cpu_count()} cores; {a.model} from scratch, {a.epochs} epochs at {a.imgsz} px, batch {a.batch}, {a.runs} runs each")
     print(f"plain YOLO().train() ({threads['plain']} threads): median {plain:.2f} s  {sorted(round(t, 2) for t in times['plain'])}")

@@ -12,7 +12,7 @@ import argparse
 import os
 import tempfile
 
-from _common import median, run_training
+from _common import alternate, median, run_training
 
 
 def main() -> None:
@@ -22,15 +22,9 @@ def main() -> None:
     p.add_argument("--imgsz", type=int, default=320)
     p.add_argument("--model", default="yolov8n")
     a = p.parse_args()
-    times = {"plain": [], "package": []}
-    threads = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(a.runs):
-            for kind in ("plain", "package") if i % 2 == 0 else ("package", "plain"):
-                r = run_training(kind, model=a.model, epochs=a.epochs, imgsz=a.imgsz, batch=16, project=tmp, name=f"{kind}{i}", plots=False)
-                times[kind].append(r["seconds"])
-                threads[kind] = r["threads"]
-                print(f"run {i + 1}/{a.runs} {kind:8s} {r['seconds']:7.1f} s  ({r['threads']} threads)", flush=True)
+        times, threads = alternate(a.runs, lambda kind, i: run_training(
+            kind, model=a.model, epochs=a.epochs, imgsz=a.imgsz, batch=16, project=tmp, name=f"{kind}{i}", plots=False))
     plain, package = median(times["plain"]), median(times["package"])
     print(f"\n{os.cpu_count()} cores; {a.model} from scratch, {a.epochs} epochs at {a.imgsz} px, {a.runs} runs each")
     print(f"plain Ultralytics ({threads['plain']} thread(s)): median {plain:.1f} s")
