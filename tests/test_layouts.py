@@ -239,6 +239,19 @@ def test_yolo_folders_without_names_ask_for_them(tmp_path):
         yt.inspect_dataset(folder, names={0: "dog", 1: "cat"}, progress=False)
 
 
+def test_capitalised_images_and_labels_folders_pair(tmp_path):
+    """``Images/Train`` + ``Labels/Train`` (a Windows habit): Ultralytics looks only in ``labels``."""
+    root = tmp_path / "caps"
+    for i, (stem, split, objects) in enumerate(IMAGES):
+        photo(root / "Images" / split.capitalize() / f"{stem}.jpg", seed=i)
+        write(root / "Labels" / split.capitalize() / f"{stem}.txt", yolo_text(objects))
+    write(root / "classes.txt", "cat\ndog\n")
+    report = yt.inspect_dataset(root, progress=False)
+    check_objects(report)
+    assert not any(p.kind in ("no-label", "no-image") for p in report.problems), report.summary()
+    assert report.summary().splitlines()[0].endswith("3 splits kept: 8 / 2 / 2 (train / val / test)")
+
+
 def test_yaml_lists_of_images_and_txt_files(tmp_path):
     root = tmp_path / "lists"
     presplit(root, yaml_file=False)

@@ -176,7 +176,7 @@ def _yolo_kind(scan: Scan, items: list[Item], sources: dict) -> str:
         return "Roboflow YOLO export (no data.yaml)"
     if any(split_from_path(k) for k in keys):
         first = next(k for k in keys if split_from_path(k))
-        return "YOLO folders split by the publisher (images/<split>, labels/<split>)" if first.startswith("images/") else "YOLO folders split by the publisher (<split>/images, <split>/labels)"
+        return "YOLO folders split by the publisher (images/<split>, labels/<split>)" if first.lower().startswith("images/") else "YOLO folders split by the publisher (<split>/images, <split>/labels)"
     if "notes.json" in names or (scan.root / "images").is_dir() and (scan.root / "labels").is_dir():
         return "Label Studio YOLO export"
     return "YOLO labels beside their images (LabelImg)"

@@ -255,10 +255,35 @@ class _Listing:
         folder, name = os.path.split(path)
         return name in self.files(folder)
 
+    def folder_named(self, parent: str, name: str) -> str | None:
+        """The sub-folder of ``parent`` called ``name`` in any case (``Labels``), or None."""
+        key = f"{parent}{os.sep}*"
+        found = self._files.get(key)
+        if found is None:
+            try:
+                with os.scandir(parent) as entries:
+                    found = {e.name for e in entries if e.is_dir()}
+            except OSError:
+                found = set()
+            self._files[key] = found
+        return next((n for n in sorted(found) if n.lower() == name), None)
+
+
+def _labels_any_case(image: Path, listing: _Listing) -> str | None:
+    """Where the label file of ``image`` is when its folders are ``Images``/``Labels`` (any case):
+    Ultralytics looks only in the lower-case ``labels``, Windows users often write ``Images``."""
+    parts = image.parts
+    i = next((k for k in range(len(parts) - 2, -1, -1) if parts[k].lower() == "images"), None)
+    if i is None or parts[i] == "images":
+        return None
+    labels = listing.folder_named(str(Path(*parts[:i])), "labels")
+    return str(Path(*parts[:i], labels, *parts[i + 1:-1], image.stem + ".txt")) if labels else None
+
 
 def pair_labels(images: list[Path]) -> tuple[dict[Path, Path | None], set[str]]:
     """Each image's YOLO label file, or None: first where Ultralytics looks (the last ``images``
-    folder of the path replaced by ``labels``), then beside the image (LabelImg, CVAT).
+    folder of the path replaced by ``labels``), then beside the image (LabelImg, CVAT), then in
+    ``Labels`` for ``Images`` (any case).
 
     Returns the pairs and the folders where label files were looked for.
     """
@@ -270,6 +295,9 @@ def pair_labels(images: list[Path]) -> tuple[dict[Path, Path | None], set[str]]:
     for image, ultralytics_path in zip(images, img2label_paths([str(p) for p in images])):
         beside = os.path.splitext(str(image))[0] + ".txt"
         label = next((p for p in (ultralytics_path, beside) if listing.exists(p)), None)
+        if label is None and (any_case := _labels_any_case(image, listing)):
+            ultralytics_path = any_case  # its folder is where the orphan labels are looked for
+            label = any_case if listing.exists(any_case) else None
         pairs[image] = Path(label) if label else None
         folders.add(os.path.dirname(label or ultralytics_path))
     return pairs, folders
