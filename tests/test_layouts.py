@@ -262,6 +262,16 @@ def test_yaml_lists_of_images_and_txt_files(tmp_path):
     assert len(report.images) == 10  # the test folder is not named in the YAML
 
 
+def test_yaml_notes_are_in_the_summary(tmp_path):
+    """A YAML from someone else's machine (Colab's ``path:``) with only ``nc``: read, and said so."""
+    root = tmp_path / "colab"
+    presplit(root, yaml_file=False)
+    write(root / "data.yaml", "path: /content/datasets/pets\ntrain: images/train\nval: images/val\ntest: images/test\nnc: 2\n")
+    summary = yt.inspect_dataset(root, progress=False).summary()
+    assert "'/content/datasets/pets' does not exist here" in summary
+    assert "gives only nc: 2; classes named class_0" in summary
+
+
 def test_bom_names_and_label_studio_disagreement(tmp_path):
     export = tmp_path / "ls"
     label_studio_bom(export)

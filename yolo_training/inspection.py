@@ -121,6 +121,7 @@ class DatasetReport:
         if self.near_duplicates:
             largest = max(self.near_duplicates, key=len)
             lines.append(f"  near-duplicates: {len(self.near_duplicates)} group(s), largest {len(largest)} images, e.g. {largest[:4]}")
+        lines += [f"  note: {n}" for n in (self.layout.notes if self.layout is not None else [])]
         lines += [f"  advice: {a}" for a in self.advice]
         if self.problems:
             n_err = len(self.errors)
