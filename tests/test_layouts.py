@@ -252,6 +252,16 @@ def test_capitalised_images_and_labels_folders_pair(tmp_path):
     assert report.summary().splitlines()[0].endswith("3 splits kept: 8 / 2 / 2 (train / val / test)")
 
 
+def test_labelimg_yolo_mode_names_beside_the_labels(tmp_path):
+    """LabelImg in YOLO mode writes classes.txt into its save folder: ``labels/classes.txt``."""
+    root = tmp_path / "labelimg-yolo"
+    for i, (stem, _, objects) in enumerate(IMAGES):
+        photo(root / "images" / f"{stem}.jpg", seed=i)
+        write(root / "labels" / f"{stem}.txt", yolo_text(objects))
+    write(root / "labels" / "classes.txt", "cat\ndog\n")
+    check_objects(yt.inspect_dataset(root, progress=False))
+
+
 def test_yaml_lists_of_images_and_txt_files(tmp_path):
     root = tmp_path / "lists"
     presplit(root, yaml_file=False)

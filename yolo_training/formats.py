@@ -159,11 +159,17 @@ def _with_names(layout: Layout, given: list[str] | None, where: Path) -> Layout:
 
 
 def _names_files(scan: Scan) -> dict:
-    """Class-name files at the top of the dataset (and CVAT's ``obj.names`` wherever it is)."""
+    """Class-name files at the top of the dataset (and CVAT's ``obj.names`` wherever it is);
+    without them, the ``classes.txt`` LabelImg saves beside its label files (``labels/classes.txt``)."""
     sources = class_name_sources(scan.root)
     for path in scan.top(".names")[:1]:
         if path not in sources:
             sources[path] = names_from_lines(path)
+    if not sources:
+        label_folders = {p.parent for p in scan.files.get(".txt", []) if is_label_file(p)}
+        for path in scan.top(".txt"):
+            if path.name.lower() == "classes.txt" and path.parent in label_folders:
+                sources[path] = names_from_lines(path)
     return sources
 
 
