@@ -282,6 +282,17 @@ def test_yaml_notes_are_in_the_summary(tmp_path):
     assert "gives only nc: 2; classes named class_0" in summary
 
 
+def test_yaml_written_on_windows_with_backslashes(tmp_path):
+    """A data.yaml from a Windows classmate: ``images\\train`` and ``.\\images\\val\\a.jpg`` in val.txt."""
+    root = tmp_path / "windows"
+    presplit(root, yaml_file=False)
+    (root / "val.txt").write_bytes("".join(f".\\images\\val\\{stem}.jpg\r\n" for stem, s, _ in IMAGES if s == "val").encode())
+    (root / "data.yaml").write_bytes(b"path: C:\\Users\\ana\\pets\r\ntrain: images\\train\r\nval: val.txt\r\ntest: images\\test\r\nnames: [cat, dog]\r\n")
+    report = yt.inspect_dataset(root, progress=False)
+    check_objects(report)
+    assert report.summary().splitlines()[0].endswith("3 splits kept: 8 / 2 / 2 (train / val / test)")
+
+
 def test_bom_names_and_label_studio_disagreement(tmp_path):
     export = tmp_path / "ls"
     label_studio_bom(export)

@@ -64,6 +64,7 @@ def _dataset_root(file: Path, data: dict, notes: list[str]) -> Path:
 
 def _entry_images(entry: str, root: Path, file: Path, text: str, key: str, problems: list[LabelProblem]) -> list[Path]:
     """Images of one ``train``/``val``/``test`` entry: a folder, a list file or an image."""
+    entry = _slashes(entry, root)
     where = root / entry
     if not where.exists() and entry.startswith("../"):  # Roboflow's data.yaml, read as Ultralytics does
         where = root / entry[3:]
@@ -77,10 +78,15 @@ def _entry_images(entry: str, root: Path, file: Path, text: str, key: str, probl
     return []
 
 
+def _slashes(entry: str, root: Path) -> str:
+    """``images\\train`` written on Windows, read with ``/`` where the backslashes name nothing."""
+    return entry.replace("\\", "/") if "\\" in entry and not (root / entry).exists() else entry
+
+
 def _listed_images(listing: Path, root: Path, problems: list[LabelProblem]) -> list[Path]:
     found = []
     for number, line in enumerate(read_text(listing).splitlines(), start=1):
-        entry = line.strip()
+        entry = _slashes(line.strip(), root)
         if not entry or not is_image(entry):
             continue
         if entry.startswith("./"):
