@@ -260,6 +260,13 @@ def test_labelimg_yolo_mode_names_beside_the_labels(tmp_path):
         write(root / "labels" / f"{stem}.txt", yolo_text(objects))
     write(root / "labels" / "classes.txt", "cat\ndog\n")
     check_objects(yt.inspect_dataset(root, progress=False))
+    split_root = tmp_path / "per-split"
+    presplit(split_root, yaml_file=False)
+    (split_root / "classes.txt").unlink()
+    for split in ("train", "val"):  # one save folder per split, one of them edited by hand
+        write(split_root / "labels" / split / "classes.txt", "dog\ncat\n" if split == "val" else "cat\ndog\n")
+    with pytest.raises(yt.DatasetError, match=r"labels/val/classes.txt *: \['dog', 'cat'\]"):
+        yt.inspect_dataset(split_root, progress=False)
 
 
 def test_yaml_lists_of_images_and_txt_files(tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,7 +143,10 @@ def agreed_names(sources: dict, where: str) -> list[str] | None:
     lists = list(sources.items())
     first = lists[0][1]
     if any(names != first for _, names in lists[1:]):
-        shown = "\n".join(f"  {Path(str(src)).name:<11}: {names}" for src, names in lists)
+        labels = [Path(str(src)).name for src, _ in lists]
+        if len(set(labels)) < len(labels):  # classes.txt in several folders: say which
+            labels = [Path(os.path.relpath(str(src), where)).as_posix() if Path(str(src)).is_absolute() else str(src) for src, _ in lists]
+        shown = "\n".join(f"  {label:<11}: {names}" for label, (_, names) in zip(labels, lists))
         raise DatasetError(
             f"The class names in {where} disagree:\n{shown}\n"
             "One of them was edited by hand. Fix it so all list the same names in the same order "
