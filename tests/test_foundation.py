@@ -52,12 +52,19 @@ def test_committed_config_is_the_one_the_split_writes(tmp_path):
 
 
 def test_config_paths_work_from_any_folder(tiny_split, tmp_path, monkeypatch):
-    assert not Path(yaml.safe_load(tiny_split.read_text())["path"]).is_absolute()
-    monkeypatch.chdir(tmp_path)
+    written = yaml.safe_load(tiny_split.read_text())
+    assert "path" not in written and not any(Path(written[s]).is_absolute() for s in ("train", "val"))
     from ultralytics.data.utils import check_det_dataset
 
+    monkeypatch.chdir(tmp_path)
     data = check_det_dataset(prepare_data(tiny_split))
     assert Path(data["train"]).is_dir() and Path(data["val"]).is_dir()
+    # plain Ultralytics reads the file as written, given relative to any working folder
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    data = check_det_dataset(os.path.relpath(tiny_split))
+    assert Path(data["train"]).resolve() == (tiny_split.parent / written["train"]).resolve()
+    assert Path(data["val"]).is_dir()
     assert data["names"] == {0: "10 euro", 1: "5 euro"}
 
 

@@ -96,7 +96,11 @@ class SplitResult:
 
 
 def write_config(config: str | Path, dataset_root: str | Path, names: list[str], splits: tuple[str, ...] = ("train", "val")) -> Path:
-    """Write a ``config.yaml`` for Ultralytics whose ``path`` is relative to the file itself.
+    """Write a ``config.yaml`` for Ultralytics whose folders are relative to the file itself.
+
+    It has no ``path:`` entry (``path: .`` would be read against the working folder), so plain
+    Ultralytics finds the folders from wherever the file is given; on Windows, across drives, it
+    names the dataset folder absolutely instead.
 
     Args:
         config: the file to write.
@@ -115,15 +119,18 @@ def write_config(config: str | Path, dataset_root: str | Path, names: list[str],
     try:
         rel = Path(os.path.relpath(root, config.parent)).as_posix()
     except ValueError:  # another drive on Windows: no relative path exists
-        rel = root.as_posix()
-    data = {"path": rel}
+        rel = None
+    # Without `path:`, Ultralytics resolves the folders against this file's own folder (as given, from
+    # any working folder); a `path: .` would be read against the working folder instead.
+    data: dict = {} if rel is not None else {"path": root.as_posix()}
+    prefix = "" if rel in (None, ".") else f"{rel}/"
     for split in splits:
-        data[split] = f"images/{split}"
+        data[split] = f"{prefix}images/{split}"
     data["nc"] = len(names)
     data["names"] = dict(enumerate(names))
     header = (
-        "# Written by yolo-training (split_dataset). `path` is relative to this file;\n"
-        "# yolo_training.train() resolves it, so training works from any folder.\n"
+        "# Written by yolo-training (split_dataset). The folders are relative to this file: Ultralytics\n"
+        "# (yolo train data=..., YOLO(...).train(data=...)) and yolo_training.train() find them from any folder.\n"
     )
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
