@@ -78,14 +78,14 @@ BUDGETS: dict[str, Budget] = {
 }
 
 #: Each chapter top to bottom on the reference machine, in minutes: its training cells and the rest
-#: (chapter 2 with Label Studio installed: its first start takes about a minute). Measured by
+#: (chapter 2 without Label Studio: its first start adds about a minute where it is installed). Measured by
 #: ``benchmarks/bench_course.py`` (one fresh clone, the settings written in the notebooks), which
 #: prints these two lines.
-CHAPTER_MINUTES = {1: 0.5, 2: 2.0, 3: 0.5, 4: 6.2, 5: 0.8, 6: 7.0, 7: 1.5}
+CHAPTER_MINUTES = {1: 0.1, 2: 0.1, 3: 0.1, 4: 5.2, 5: 0.1, 6: 4.0, 7: 0.2}
 #: The reference machine's :func:`~yolo_training.readiness.speed_probe` score (steps per second)
 #: in the same run: a laptop's own score over it scales :data:`CHAPTER_MINUTES` (doctor's workshop
 #: line). None: not measured, and the times are shown as measured.
-REFERENCE_SPEED: float | None = None
+REFERENCE_SPEED: float | None = 17.07
 
 
 def time_scale() -> float:
