@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 ## site: the course's website in site/, every chapter executed with the settings written in the notebooks
-##       (real runs: about 30 minutes on 2 cores; unchanged chapters are kept in .cache/site/default/)
+##       (real runs: about 11 minutes on 2 cores the first time; unchanged chapters are kept in .cache/site/default/, then about 16 s)
 site: $(STAMP) docs/javascripts/mermaid.min.js
 	YOLO_TRAINING_PROFILE= YOLO_TRAINING_NO_LABEL_STUDIO=1 NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_threads.py
 	$(PY) benchmarks/bench_sample.py
 
-## bench-course: every chapter with its written settings in a fresh clone, timed; the table of docs/instructors.md (about 30 minutes)
+## bench-course: every chapter with its written settings in a fresh clone, timed; the table of docs/instructors.md (about 10 minutes)
 bench-course: $(STAMP)
 	$(PY) benchmarks/bench_course.py --write-docs
 

@@ -9,7 +9,7 @@ before and after each chapter, date) and the final metrics of chapter 4's run.
 ``--write-docs`` puts that table into docs/instructors.md, between the ``<!-- course-times -->``
 markers, and the measured minutes and the machine's speed probe score into
 ``yolo_training/chapter.py`` (``CHAPTER_MINUTES``, ``REFERENCE_SPEED``: what ``doctor`` scales to a
-student's laptop). The whole course takes about half an hour on 2 cores: run it on an idle machine
+student's laptop). The whole course takes about 10 minutes on 2 cores: run it on an idle machine
 (``make bench-course``). ``--chapters 01_data_acquisition`` runs only the chapters named.
 """
 

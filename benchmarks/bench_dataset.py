@@ -20,7 +20,7 @@ After warming the file cache it measures, in the same run and alternating the or
 - near-duplicate hashing in images per second, and the grouping alone;
 - peak memory of ``split_dataset`` at 1,000 and ``--n`` images, each in a fresh process.
 
-Run: ``python benchmarks/bench_dataset.py`` (both cases at 10,000 images: about ten minutes on
+Run: ``python benchmarks/bench_dataset.py`` (both cases at 10,000 images: about two minutes on
 a 2-core machine; it is shared, so run it once, idle) or ``--n 500 --runs 1`` to try it.
 """
 
