@@ -276,7 +276,8 @@ def test_yaml_lists_of_images_and_txt_files(tmp_path):
     write(root / "dataset.yaml", f"path: {root}\ntrain: [train.txt]\nval: images/val\nnames: [cat, dog]\n")
     report = yt.inspect_dataset(root / "dataset.yaml", progress=False)
     assert report.splits and set(report.splits.values()) == {"train", "val"}
-    assert len(report.images) == 10  # the test folder is not named in the YAML
+    assert len(report.images) == 10  # the test folder is not named in the YAML...
+    assert "images/test holds 2 image(s) that dataset.yaml does not name: left out (add `test: images/test`" in report.summary()
 
 
 def test_yaml_notes_are_in_the_summary(tmp_path):

@@ -21,7 +21,7 @@ import yaml
 from ._common import is_image, list_images
 from ._errors import DatasetError
 from .labels import LabelProblem, names_from_mapping, read_text
-from .layout import SPLIT_NAMES, Item, Layout, image_root_of, key_of, orphan_labels, pair_labels
+from .layout import SPLIT_ALIASES, SPLIT_NAMES, Item, Layout, image_root_of, key_of, orphan_labels, pair_labels
 
 
 def read_data_yaml(path: Path) -> dict | None:
@@ -103,6 +103,18 @@ def _listed_images(listing: Path, root: Path, problems: list[LabelProblem]) -> l
     return found
 
 
+def _unnamed_split_folders(root: Path, file: Path, named: set[Path], notes: list[str]) -> None:
+    """Say so when a split folder beside the named ones holds images the YAML does not name (never a silent drop)."""
+    for alias, split in SPLIT_ALIASES.items():
+        for folder in (root / "images" / alias, root / alias / "images"):
+            if not folder.is_dir():
+                continue
+            left = [p for p in list_images(folder, recursive=True) if p not in named]
+            if left:
+                notes.append(f"{folder} holds {len(left)} image(s) that {file.name} does not name: left out "
+                             f"(add `{split}: {folder.relative_to(root).as_posix()}` to {file.name} to use them)")
+
+
 def _names(file: Path, data: dict, text: str, notes: list[str]) -> list[str] | None:
     if data.get("names") is not None:
         names = names_from_mapping(data["names"], f"{file}, line {_line_of(text, 'names')}")
@@ -135,6 +147,7 @@ def layout_from_yaml(file: Path, data: dict, kind: str) -> Layout:
                     problems.append(LabelProblem(image, 0, f"is in both {seen[image]} and {split} of {file.name}; kept in {seen[image]} (validation on training images overestimates the model).", "split-overlap", "warning"))
                 seen.setdefault(image, split)
     images = sorted(seen, key=lambda p: p.as_posix())
+    _unnamed_split_folders(root, file, set(seen), notes)
     pairs, folders = pair_labels(images)
     image_root = image_root_of(images, root)
     items = [Item(key_of(im, image_root), im, pairs[im], seen[im]) for im in images]
