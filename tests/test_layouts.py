@@ -8,6 +8,7 @@ whatever the layout, the same objects must come out.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -428,3 +429,21 @@ def test_cli_takes_names_and_resplits_a_publishers_split(tmp_path, capsys):
     counts = {s: len(list((out / "images" / s).glob("*.jpg"))) for s in ("train", "val")}
     assert sum(counts.values()) == 12 and counts["val"] >= 5  # made anew at 50/50, not the publisher's 8/2/2
     assert yt.load_config(out / "config.yaml")["names"] == {0: "cat", 1: "dog"}
+
+
+def test_advice_fits_the_mistake_utf16_labels_and_voc_objects_without_a_box(sources, tmp_path):
+    """PowerShell's `>` writes UTF-16; a VOC object without <bndbox> leaves its whole image out, and both say so."""
+    root = tmp_path / "ps"
+    shutil.copytree(sources["presplit-yaml"], root)
+    label = sorted((root / "labels" / "train").glob("*.txt"))[0]
+    label.write_bytes(label.read_text().encode("utf-16"))
+    problems = [str(p) for p in yt.inspect_dataset(root, progress=False).problems]
+    assert any(label.name in p and "UTF-16" in p and "Out-File -Encoding utf8" in p for p in problems), problems
+    voc = tmp_path / "voc"
+    shutil.copytree(sources["voc-lower"], voc)
+    xml = sorted((voc / "annotations").glob("*.xml"))[0]
+    xml.write_text(xml.read_text().replace("<bndbox>", "<box>", 1).replace("</bndbox>", "</box>", 1))
+    problems = [str(p) for p in yt.inspect_dataset(voc, progress=False).problems]
+    assert any(xml.name in p and "no complete <bndbox>" in p and "leaves this image out" in p for p in problems), problems
+    result = yt.split_dataset(voc, tmp_path / "voc-split", config=None, progress=False)
+    assert result.table["images"].sum() == len(IMAGES) - 1

@@ -65,6 +65,14 @@ class ImageLabels:
 # Class names
 
 
+def _undecodable(label: Path, err: UnicodeDecodeError) -> str:
+    """What to do about a label file that is not UTF-8 (UTF-16 is what Windows PowerShell's ``>`` writes)."""
+    if label.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return ("saved as UTF-16 (Windows PowerShell's `>` or Notepad's 'Unicode'), which Ultralytics cannot read; "
+                "save it again as UTF-8 (PowerShell: `... | Out-File -Encoding utf8`, Notepad: Save as > Encoding UTF-8).")
+    return f"not a text file ({err}); export the labels again."
+
+
 def read_text(path: Path) -> str:
     """A small text file as saved by any editor: UTF-8 with or without a byte-order mark."""
     return path.read_bytes().decode("utf-8-sig").replace("\ufeff", "")
@@ -305,7 +313,7 @@ def read_labels(image: Path, label: Path, n_classes: int, key: str | None = None
         return ImageLabels(image=image, label=None, kind="")
     except UnicodeDecodeError as err:
         result = ImageLabels(image=image, label=label, kind="")
-        result.problems.append(LabelProblem(label, 0, f"not a text file ({err}); export the labels again.", "malformed", "error", key))
+        result.problems.append(LabelProblem(label, 0, _undecodable(label, err), "malformed", "error", key))
         return result
     except OSError:  # a folder, or unreadable: no label
         return ImageLabels(image=image, label=None, kind="")

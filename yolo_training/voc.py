@@ -132,7 +132,7 @@ def _yolo_lines(voc: VocFile, ids: dict[str, int], problems: list[LabelProblem],
     w, h = voc.width, voc.height
     for name, box, line in voc.objects:
         if box is None:
-            problems.append(LabelProblem(voc.path, line, f"object {name!r} has no complete <bndbox> (xmin, ymin, xmax, ymax); left out.", "malformed", "error", key))
+            problems.append(LabelProblem(voc.path, line, f"object {name!r} has no complete <bndbox> (xmin, ymin, xmax, ymax): the split leaves this image out (without the box the object would be taught as background); draw its box or delete the object.", "malformed", "error", key))
             continue
         if name not in ids:
             problems.append(LabelProblem(voc.path, line, f"object {name!r} is not among the class names {list(ids)}; left out.", "class-id", "error", key))
