@@ -19,6 +19,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+import zipfile
 
 import pytest
 
@@ -122,6 +123,39 @@ def _pypi_reachable() -> bool:
             return True
     except Exception:
         return False
+
+
+def test_the_pack_as_one_file_keeps_every_file_and_the_scripts_executable(tmp_path, monkeypatch):
+    pack = tmp_path / "workshop-pack"
+    (pack / "wheels").mkdir(parents=True)
+    (pack / workshop.PACK_MARKER).write_text("made by the test\n")
+    (pack / "wheels" / "torch-2.14.1-cp311-cp311-win_amd64.whl").write_bytes(os.urandom(4096))
+    (pack / "install.sh").write_text("#!/bin/sh\necho hi\n")
+    (pack / "install.sh").chmod(0o755)
+    archive = yt.archive_pack(pack)
+    assert archive == tmp_path / "workshop-pack.zip"
+    with zipfile.ZipFile(archive) as zf:
+        names = sorted(zf.namelist())
+        assert names == [f"workshop-pack/{workshop.PACK_MARKER}", "workshop-pack/install.sh",
+                         "workshop-pack/wheels/torch-2.14.1-cp311-cp311-win_amd64.whl"]
+        assert zf.getinfo("workshop-pack/install.sh").external_attr >> 16 & 0o111  # still executable when unzipped
+        assert zf.read("workshop-pack/wheels/torch-2.14.1-cp311-cp311-win_amd64.whl") == (
+            pack / "wheels" / "torch-2.14.1-cp311-cp311-win_amd64.whl").read_bytes()
+    assert yt.archive_pack(pack) == archive  # its own archive is replaced
+    other = tmp_path / "notes"
+    other.mkdir()
+    with pytest.raises(yt.NotGeneratedError, match="not a workshop pack"):
+        yt.archive_pack(other)
+    archive.write_text("someone's file")
+    with pytest.raises(yt.NotGeneratedError, match="not an archive of this pack"):
+        yt.archive_pack(pack)
+    assert archive.read_text() == "someone's file"
+    archive.unlink()
+    real = shutil.disk_usage
+    monkeypatch.setattr(workshop.shutil, "disk_usage", lambda p: real(p)._replace(free=100))
+    with pytest.raises(yt.DiskSpaceError, match="needs about"):
+        yt.archive_pack(pack)
+    assert not archive.exists() and not list(tmp_path.glob("*.part"))
 
 
 def test_another_platform_gets_its_own_dependencies(tmp_path):

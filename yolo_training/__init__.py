@@ -85,7 +85,7 @@ from .train import continue_training, resume, train  # noqa: E402
 from .panel import training_panel  # noqa: E402
 from .course import course_weights  # noqa: E402
 from .readiness import readiness, speed_probe  # noqa: E402
-from .workshop import PackReport, pack  # noqa: E402
+from .workshop import PackReport, archive_pack, pack  # noqa: E402
 from .classroom import check_in, class_runs, class_status, join_class, leave_class, plot_class, report_run  # noqa: E402
 
 __version__ = "0.1.0"
@@ -154,6 +154,7 @@ __all__ = [
     "Run",
     "SplitResult",
     "YoloTrainingError",
+    "archive_pack",
     "available_devices",
     "best_trial",
     "cached_weights",

@@ -30,6 +30,7 @@ Whether one laptop is ready is :mod:`yolo_training.readiness` (``yolo-training w
 from __future__ import annotations
 
 import json
+import os
 import platform as _platform
 import re
 import shutil
@@ -38,13 +39,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from . import env
 from ._common import existing_ancestor
-from ._errors import DiskSpaceError, YoloTrainingError
+from ._errors import DiskSpaceError, NotGeneratedError, YoloTrainingError
 from ._folders import check_output, replace_output
 from .course import COURSE_EXTRAS, course_weights
 
@@ -124,6 +126,7 @@ class PackReport:
         missing_weights: weights the notebooks name that are not in the pack.
         notes: what the instructor should know (a missing site, an unreachable index ...).
         seconds: how long the pack took.
+        archive: the pack as one ``.zip`` file, when asked for.
 
     Examples:
         >>> report = pack("workshop-pack")  # doctest: +SKIP
@@ -136,6 +139,7 @@ class PackReport:
     missing_weights: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    archive: Path | None = None
 
     @property
     def total_bytes(self) -> int:
@@ -152,6 +156,8 @@ class PackReport:
             lines += ["", f"Missing weights (students train those from scratch): {', '.join(self.missing_weights)}."
                       f" While online: yolo-training weights fetch {' '.join(self.missing_weights)}, then pack again."]
         lines += [f"\n{note}" for note in self.notes]
+        if self.archive is not None and self.archive.is_file():
+            lines.append(f"\nThe pack as one file: {self.archive} ({_gib(self.archive.stat().st_size)}).")
         return "\n".join(lines)
 
 
@@ -599,6 +605,7 @@ def pack(
     torch_index: str | None = DEFAULT_TORCH_INDEX,
     extras: tuple[str, ...] = COURSE_EXTRAS,
     overwrite: bool = False,
+    archive: bool = False,
 ) -> PackReport:
     """Write the workshop pack: everything a class needs to install and follow the course offline.
 
@@ -615,6 +622,7 @@ def pack(
         torch_index: PyPI-style index of CPU-only PyTorch builds for Linux; None or ``"none"``: PyPI's CUDA build.
         extras: extras of ``yolo-training`` to install (default :data:`COURSE_EXTRAS`).
         overwrite: replace a pack written here before.
+        archive: also write the whole pack as one file, ``<out>.zip`` beside it (see :func:`archive_pack`).
 
     Returns:
         A :class:`PackReport` (print it for the sizes); also saved as ``pack.json`` in ``out``.
@@ -645,7 +653,56 @@ def pack(
     _scripts(out, targets, pythons, extras, report)
     report.seconds = time.perf_counter() - start
     _save_manifest(report, targets, pythons, extras)
+    if archive:
+        report.archive = archive_pack(out)
     return report
+
+
+def archive_pack(folder: str | Path) -> Path:
+    """The whole pack as one file, ``<folder>.zip`` beside it, to copy to USB sticks or a share.
+
+    Files are stored as they are (wheels are compressed already), with their permissions, so
+    ``install.sh`` stays executable where the archive is unzipped. An archive made here before is
+    replaced; any other file of that name is refused. The free disk is checked first.
+
+    Args:
+        folder: a pack written by :func:`pack`.
+
+    Returns:
+        The archive's path.
+
+    Raises:
+        NotGeneratedError: ``folder`` is not a pack, or ``<folder>.zip`` is a file of something else.
+        DiskSpaceError: the disk cannot hold the archive (nothing written).
+
+    Examples:
+        >>> archive_pack("workshop-pack")  # doctest: +SKIP
+        PosixPath('/home/me/workshop-pack.zip')
+    """
+    folder = Path(folder).expanduser().resolve()
+    if not (folder / PACK_MARKER).is_file():
+        raise NotGeneratedError(f"{folder} is not a workshop pack (no {PACK_MARKER}): make one with `yolo-training workshop pack`.")
+    target = folder.with_name(folder.name + ".zip")
+    if target.exists() and not _is_pack_archive(target, folder.name):
+        raise NotGeneratedError(f"{target} exists and is not an archive of this pack: move it away, or pack into another folder.")
+    size, free = _tree_bytes(folder), shutil.disk_usage(existing_ancestor(target.parent)).free
+    if free < 1.05 * size:
+        raise DiskSpaceError(f"The archive needs about {_gib(size)} but {target.parent} has {_gib(free)} free.")
+    partial = target.with_name(target.name + ".part")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, (Path(folder.name) / path.relative_to(folder)).as_posix())
+    os.replace(partial, target)
+    return target
+
+
+def _is_pack_archive(path: Path, name: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return f"{name}/{PACK_MARKER}" in zf.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def _save_manifest(report: PackReport, targets: list[Platform], pythons: list[str], extras) -> None:
@@ -685,6 +742,7 @@ def add_arguments(parser) -> None:
     pk.add_argument("--torch-index", default=DEFAULT_TORCH_INDEX,
                     help=f"index of CPU-only PyTorch builds for Linux (default {DEFAULT_TORCH_INDEX}; 'none': PyPI's CUDA build)")
     pk.add_argument("--overwrite", action="store_true", help="replace a pack made here before")
+    pk.add_argument("--archive", action="store_true", help="also write the pack as one file, OUT.zip, beside the folder")
     rd = wsub.add_parser("ready", help="whether this laptop is ready for the workshop (one line)")
     rd.add_argument("--probe-seconds", type=float, default=5.0, help="length of the speed probe (0: none)")
 
@@ -704,7 +762,7 @@ def run_command(args, root: Path | None = None) -> int:
     """
     if args.workshop_command == "pack":
         report = pack(args.out, args.platforms, args.python_versions, instructor=args.instructor,
-                      torch_index=args.torch_index, overwrite=args.overwrite)
+                      torch_index=args.torch_index, overwrite=args.overwrite, archive=args.archive)
         print(f"\n{report}")
         return 0
     from .readiness import readiness
