@@ -71,22 +71,32 @@ def speed_probe(seconds: float = 5.0) -> dict:
     return {"steps_per_second": 1.0 / median, "steps": len(times), "seconds": sum(times), "threads": threads}
 
 
-def expected_times(steps_per_second: float | None) -> dict[int, float]:
+def expected_times(steps_per_second: float | None, scale: float | None = None) -> dict[int, float]:
     """The chapter times to expect on a machine with this :func:`speed_probe` score.
 
+    The course's long trainings end at their time budget (:data:`yolo_training.chapter.BUDGETS`)
+    however fast the machine is: that part of a chapter takes its budget times ``scale``, on any
+    machine (a slower one trains fewer epochs in it); the rest of the chapter (short fixed-epoch
+    runs, validation, plots) takes the reference time divided by :func:`speed_ratio`.
+
     Args:
-        steps_per_second: the machine's probe score (None: unknown).
+        steps_per_second: the machine's probe score (None: unknown, the reference's speed is assumed).
+        scale: the time scale of the budgets; default: ``YOLO_TRAINING_TIME_SCALE`` (1 when unset).
 
     Returns:
-        ``{chapter: seconds}``: :data:`yolo_training.chapter.CHAPTER_MINUTES` (measured on the
-        reference machine) divided by :func:`speed_ratio`; as measured while either score is unknown.
+        ``{chapter: seconds}`` for every chapter of :data:`yolo_training.chapter.CHAPTER_MINUTES`.
 
     Examples:
-        >>> expected_times(None)[4] == yolo_training.chapter.CHAPTER_MINUTES[4] * 60
+        >>> expected_times(None, scale=1.0)[4] == yolo_training.chapter.CHAPTER_MINUTES[4] * 60
         True
     """
     ratio = speed_ratio(steps_per_second)
-    return {number: minutes * 60 / ratio for number, minutes in chapter.CHAPTER_MINUTES.items()}
+    scale = chapter.time_scale() if scale is None else scale
+    expected = {}
+    for number, minutes in chapter.CHAPTER_MINUTES.items():
+        budgeted = min(minutes, sum(b.minutes for b in chapter.BUDGETS.values() if b.chapter == number and b.minutes))
+        expected[number] = 60 * (budgeted * scale + (minutes - budgeted) / ratio)
+    return expected
 
 
 def speed_ratio(steps_per_second: float | None) -> float:
@@ -155,7 +165,7 @@ def readiness(probe_seconds: float = 5.0) -> tuple[dict, str]:
     Examples:
         >>> facts, line = readiness()  # doctest: +SKIP
         >>> print(line)  # doctest: +SKIP
-        Workshop: READY - packages complete, weights 6/6, 40 GiB free, 2 cores, speed 1.0x the reference machine (expected: chapter 4 ~10 min, ...).
+        Workshop: READY - packages complete, weights 6/6, 40 GiB free, 2 cores, speed 1.0x the reference machine (expected: chapters 4 to 7 ~10 min, ...).
     """
     from .models import cached_weights
 
@@ -183,10 +193,13 @@ def _judge(facts: dict) -> tuple[list[str], list[str]]:
         problems.append(f"only {facts['free_gib']:.1f} GiB free (the course needs {MIN_FREE_GIB:.0f})")
     if facts["missing_weights"]:
         warnings.append(f"no {', '.join(facts['missing_weights'])} weights (those train from scratch)")
-    if facts["probe"] and speed_ratio(facts["probe"]["steps_per_second"]) < 1 / 3:
-        slower = 1 / speed_ratio(facts["probe"]["steps_per_second"])
-        warnings.append(f"slow machine ({slower:.1f} times slower than the reference): set {chapter.TIME_SCALE_VARIABLE}={slower:.1f} "
-                        "so that the course's trainings get the time they need")
+    score = facts["probe"]["steps_per_second"] if facts["probe"] else None
+    if score and speed_ratio(score) < 0.8:
+        scale = round(1 / speed_ratio(score), 1)
+        later = sum(t for c, t in expected_times(score, scale).items() if 4 <= c <= 7)
+        warnings.append(f"slower than the reference machine: the time budgets end its trainings after fewer epochs; "
+                        f"set {chapter.TIME_SCALE_VARIABLE}={scale} for models as good as the reference's "
+                        f"(chapters 4 to 7 then take ~{_short_time(later)})")
     return problems, warnings
 
 
