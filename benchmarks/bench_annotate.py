@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import yolo_training as yt  # noqa: E402
-from yolo_training._common import list_images  # noqa: E402
-from yolo_training.labelstudio import original_name  # noqa: E402
+from yolo_training.core.common import list_images  # noqa: E402
+from yolo_training.annotate.client import original_name  # noqa: E402
 
 
 def _regions(label: Path, names: list[str]) -> list[dict]:

@@ -134,7 +134,7 @@ def write_docs(block: str, path: Path = DOCS) -> None:
 
 def speed_probe(project: Path, env: dict) -> float:
     """The machine's speed probe score (steps per second), with the clone's package, in its own process."""
-    code = "from yolo_training.readiness import speed_probe; print(speed_probe(10.0)['steps_per_second'])"
+    code = "from yolo_training.classroom.preflight import speed_probe; print(speed_probe(10.0)['steps_per_second'])"
     out = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True, check=True).stdout
     return float(out.strip().splitlines()[-1])
 

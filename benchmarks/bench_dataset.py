@@ -181,7 +181,7 @@ def memory(export: Path, out: Path) -> dict:
 def measure(case: str, n: int, runs: int, tmp: Path) -> dict:
     """Every timing of one case, medians over ``runs``, and peak memory at 1,000 and ``n`` images."""
     import yolo_training as yt
-    from yolo_training.duplicates import dhash, near_duplicate_groups
+    from yolo_training.data.duplicates import dhash, near_duplicate_groups
 
     t = time.perf_counter()
     export = generate(tmp / case, n, case)

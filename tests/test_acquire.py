@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import yolo_training as yt
-from yolo_training import acquire
-from yolo_training._common import list_images
+from yolo_training.data import acquire
+from yolo_training.core.common import list_images
 
 FPS = 10
 N_FRAMES = 25

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import yolo_training as yt
-from yolo_training.labelstudio import connect, create_labeling_project, import_images, original_name
-from yolo_training.labelstudio_export import pull_export
-from yolo_training.labelstudio_server import (
+from yolo_training.annotate.client import connect, create_labeling_project, import_images, original_name
+from yolo_training.annotate.pull import pull_export
+from yolo_training.annotate.server import (
     free_port,
     label_studio_home,
     label_studio_installed,
@@ -27,7 +27,7 @@ from yolo_training.labelstudio_server import (
     start_label_studio,
     stop_label_studio,
 )
-from yolo_training.prelabel import accept_predictions, preannotate
+from yolo_training.inference.prelabel import accept_predictions, preannotate
 
 from conftest import tree_fingerprint
 

@@ -7,9 +7,8 @@ import os
 import pytest
 
 import yolo_training as yt
-from yolo_training import chapter, runs
-
-
+from yolo_training.course import chapters as chapter
+from yolo_training.training import runs
 def test_chapters_4_to_7_fit_twenty_minutes_on_the_reference_machine():
     table = yt.course_budgets()
     chapters = table[table.run == ""].set_index("chapter")["expected_min"]

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 import yolo_training as yt
-from yolo_training import classroom, runs
+from yolo_training.classroom import class_view as classroom
+from yolo_training.training import runs
 from yolo_training.cli import main as cli_main
 
 HERE = classroom.machine_name()  # Bob's machine is called lab-02 (patched)

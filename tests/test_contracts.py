@@ -13,9 +13,8 @@ import pytest
 import torch
 
 import yolo_training as yt
-from yolo_training import devices, extensions
-
-
+from yolo_training.core import devices
+from yolo_training.training import extensions
 def test_select_device_reads_the_thread_constant():
     from ultralytics.utils import torch_utils
 

@@ -7,9 +7,7 @@ import sys
 import torch
 
 import yolo_training as yt
-from yolo_training import env
-
-
+from yolo_training.core import env
 def test_config_dir_is_the_projects():
     assert os.environ["YOLO_CONFIG_DIR"] == str(env.config_dir())
     from ultralytics.utils import SETTINGS, USER_CONFIG_DIR

@@ -21,9 +21,9 @@ import yaml
 optuna = pytest.importorskip("optuna")
 
 import yolo_training as yt  # noqa: E402
-from yolo_training._errors import YoloTrainingError  # noqa: E402
+from yolo_training.core.errors import YoloTrainingError  # noqa: E402
 
-ex = sys.modules["yolo_training.explore"]  # the module (yolo_training.explore is the function)
+from yolo_training.search import study as ex  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 #: A small space: real dimensions, every value cheap under the fast profile.

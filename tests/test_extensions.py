@@ -11,9 +11,7 @@ import pandas as pd
 import pytest
 
 import yolo_training as yt
-from yolo_training import extensions
-
-
+from yolo_training.training import extensions
 def _results(folder, task, rows):
     folder.mkdir(parents=True)
     (folder / "args.yaml").write_text(f"task: {task}\nmodel: yolov8n.yaml\nepochs: {len(rows)}\n")

@@ -12,7 +12,7 @@ import yaml
 
 import yolo_training as yt
 from yolo_training.cli import run_demo
-from yolo_training.settings import FAST_PROFILE, prepare_data, training_settings
+from yolo_training.training.settings import FAST_PROFILE, prepare_data, training_settings
 
 from conftest import ROOT, tree_fingerprint
 
@@ -142,7 +142,7 @@ def no_network(monkeypatch):
 def test_model_names_resolve_without_network(no_network, name, task, expected):
     choice = yt.resolve_model(name, task=task)
     assert choice.name == expected
-    if yt.env.is_offline():
+    if yt.core.env.is_offline():
         assert choice.source == f"{expected}.yaml" and not choice.pretrained
         assert f"yolo-training weights fetch {expected}" in choice.note
 

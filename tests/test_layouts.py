@@ -361,7 +361,7 @@ def test_fixed_camera_splits_fast_and_says_one_scene_dominates(tmp_path):
 
 
 def brute_force_groups(hashes: dict, threshold: int, colour: float) -> list[list[str]]:
-    from yolo_training.duplicates import popcount
+    from yolo_training.data.duplicates import popcount
 
     names = sorted(hashes)
     values = np.array([hashes[n][0] for n in names], dtype=np.uint64)
@@ -380,7 +380,7 @@ def brute_force_groups(hashes: dict, threshold: int, colour: float) -> list[list
 
 @pytest.mark.parametrize("numpy2", [True, False], ids=["bitwise_count", "byte-table"])
 def test_near_duplicate_groups_equal_all_pairs(numpy2, monkeypatch):
-    from yolo_training.duplicates import near_duplicate_groups
+    from yolo_training.data.duplicates import near_duplicate_groups
 
     if not numpy2:
         monkeypatch.delattr(np, "bitwise_count", raising=False)  # NumPy 1 has none

@@ -19,8 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from yolo_training import course
-
+from yolo_training.course import student as course
 pytest.importorskip("nbgrader", reason="nbgrader is not installed (it is in the dev extra: pip install -e '.[dev]')")
 
 ASSIGNMENT = "course"

@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 import yolo_training as yt
-from yolo_training import chapter, course
-
+from yolo_training.course import chapters as chapter
+from yolo_training.course import student as course
 from conftest import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"

@@ -2,7 +2,7 @@
 
 The script below runs in a fresh Python process whose socket module refuses (and records) any
 network use that is not loopback, before ``yolo_training`` or Ultralytics is imported. The only
-permitted attempt is ``yolo_training.env.network_available()``, the one name lookup that decides
+permitted attempt is ``yolo_training.core.env.network_available()``, the one name lookup that decides
 offline mode. Anything else that tries the network fails the test, with its stack.
 """
 
@@ -28,7 +28,7 @@ GUARD = textwrap.dedent(
 
     def _record(kind, target):
         stack = traceback.extract_stack()[:-2]
-        by_probe = any(f.filename.endswith(os.path.join("yolo_training", "env.py")) and f.name == "network_available" for f in stack)
+        by_probe = any(f.filename.endswith(os.path.join("yolo_training", "core", "env.py")) and f.name == "network_available" for f in stack)
         attempts.append({"kind": kind, "target": str(target), "by_probe": by_probe,
                          "stack": traceback.format_list(stack[-8:])})
         raise OSError(101, f"network blocked by the test: {kind} {target}")
@@ -68,12 +68,12 @@ SCRIPT = textwrap.dedent(
     split = yt.split_dataset(export, out, config=out / "config.yaml")
     run = yt.train(split.config, model="yolov8n", epochs=1, imgsz=64, batch=8, project=out / "runs", name="offline")
     model = YOLO(str(run.best))
-    from yolo_training.settings import prepare_data
+    from yolo_training.training.settings import prepare_data
     val = model.val(data=prepare_data(split.config), project=str(out / "runs"), name="val", imgsz=64, plots=True)
     images = sorted(p for p in (out / "images" / "val").iterdir() if p.suffix == ".jpg")
     pred = model.predict(source=[str(p) for p in images[:3]], imgsz=64, conf=0.0, save=True, project=str(out / "runs"), name="predict")
     report = {
-        "offline": yt.env.is_offline(),
+        "offline": yt.core.env.is_offline(),
         "run": str(run.dir),
         "val_dir": str(val.save_dir),
         "predict_dir": str(pred[0].save_dir),

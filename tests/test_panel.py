@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 import yolo_training as yt
-from yolo_training.panel import IMAGE_SIZES, training_panel
-from yolo_training.runs import read_record
-from yolo_training.train import checkpoint_state
+from yolo_training.training.panel import IMAGE_SIZES, training_panel
+from yolo_training.training.runs import read_record
+from yolo_training.training.fit import checkpoint_state
 
 
 def epochs_in(csv) -> list[int]:

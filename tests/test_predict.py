@@ -14,7 +14,7 @@ import torch
 
 import yolo_training as yt
 
-pm = sys.modules["yolo_training.predict"]  # the module (yolo_training.predict is the function)
+from yolo_training.inference import predictions as pm  # noqa: E402
 CORNERS = ["x1", "y1", "x2", "y2"]
 
 
@@ -49,7 +49,7 @@ def test_predict_folder(model, tiny_split, tmp_path):
         h, w = cv2.imread(str(images[0])).shape[:2]
         assert (df["confidence"] >= 0.001).all() and (df["x2"] >= df["x1"]).all() and (df[["x1", "x2"]] <= w + 1).all().all()
     assert result.fps > 0 and "frames per second" in result.summary()
-    assert torch.get_num_threads() == yt.devices.cpu_threads()  # every core, not Ultralytics' cores - 1
+    assert torch.get_num_threads() == yt.core.devices.cpu_threads()  # every core, not Ultralytics' cores - 1
     # a second run into the same folder is fine (it carries our marker); a student's folder is not touched
     yt.predict(model, images[0], out=tmp_path / "out", show=False)
     mine = tmp_path / "mine"
@@ -112,11 +112,11 @@ def test_predict_in_a_loop_loads_the_model_once_and_writes_nothing(model, tiny_s
     monkeypatch.setattr(pm, "load_model", lambda m: loads.append(m) or real_load(m))
     kept = tmp_path / "kept.pt"
     shutil.copy(model, kept)
-    runs_before = sorted(yt.env.runs_dir().rglob("*")) if yt.env.runs_dir().is_dir() else []
+    runs_before = sorted(yt.core.env.runs_dir().rglob("*")) if yt.core.env.runs_dir().is_dir() else []
     results = [yt.predict(kept, image, conf=0.001, show=False) for image in images]
     assert len(loads) == 1  # one load for the whole loop
     assert all(r.outputs == [] for r in results)  # no annotated files unless asked
-    assert (sorted(yt.env.runs_dir().rglob("*")) if yt.env.runs_dir().is_dir() else []) == runs_before
+    assert (sorted(yt.core.env.runs_dir().rglob("*")) if yt.core.env.runs_dir().is_dir() else []) == runs_before
     together = yt.predict(kept, images, conf=0.001, show=False).detections
     one_by_one = pd.concat([r.detections for r in results], ignore_index=True)
     pd.testing.assert_frame_equal(together, one_by_one)  # the kept model gives what a fresh one gives

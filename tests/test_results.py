@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import yolo_training as yt
-from yolo_training.metrics import iou
-from yolo_training.runs import best_epoch, loss_names
+from yolo_training.results.metrics import iou
+from yolo_training.training.runs import best_epoch, loss_names
 
 # ---------------------------------------------------------------------------------------------
 # explain_metrics agrees with Ultralytics

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import yolo_training as yt
-from yolo_training.runs import list_runs, read_record
-from yolo_training.train import checkpoint_state, continue_training, resume
+from yolo_training.training.runs import list_runs, read_record
+from yolo_training.training.fit import checkpoint_state, continue_training, resume
 
 FAST = dict(model="yolov8n", imgsz=64, batch=4, plots=False, verbose=False)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import yolo_training as yt
-from yolo_training.sample import CLASS_NAMES, IMAGE_SIZE, MARKER, N_IMAGES, generate_sample
+from yolo_training.data.sample import CLASS_NAMES, IMAGE_SIZE, MARKER, N_IMAGES, generate_sample
 
 from conftest import ROOT
 

@@ -15,8 +15,8 @@ from PIL import Image
 import yolo_training as yt
 from conftest import tree_fingerprint
 from test_dataset import make_export, photo
-from yolo_training.grouping import assign_splits, frame_sequences
-from yolo_training.split import SPLIT_MARKER
+from yolo_training.data.grouping import assign_splits, frame_sequences
+from yolo_training.data.split import SPLIT_MARKER
 
 
 def split(source, out, **kw):
@@ -65,7 +65,7 @@ def test_three_way_config_loads_in_ultralytics(tiny_export, tmp_path):
     assert "\\" not in result.config.read_text()
     assert list(result.table.index) == ["train", "val", "test"]
     assert result.table["images"].tolist() == [18, 6, 6]
-    from yolo_training.settings import prepare_data
+    from yolo_training.training.settings import prepare_data
 
     checked = check_det_dataset(prepare_data(result.config))
     assert Path(checked["test"]).is_dir() and checked["nc"] == 2

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 import yolo_training as yt
-from yolo_training import progress as pg
-from yolo_training.runs import delete_run, find_run, list_runs, read_record, write_record
-from yolo_training.train import checkpoint_state, _new_run_folder, continue_training, resume
+from yolo_training.training import progress as pg
+from yolo_training.training.runs import delete_run, find_run, list_runs, read_record, write_record
+from yolo_training.training.fit import checkpoint_state, _new_run_folder, continue_training, resume
 
 FAST = dict(model="yolov8n", imgsz=64, batch=4, plots=False, verbose=False)
 
@@ -242,7 +242,7 @@ def test_results_follower_feeds_the_display_from_a_simulated_worker(tiny_run, tm
 
 
 def test_fit_chooses_results_csv_under_ddp(tmp_path):
-    from yolo_training.train import _progress_hooks
+    from yolo_training.training.fit import _progress_hooks
 
     live = pg.LiveProgress(view=None)
     events, follower = _progress_hooks("callbacks", live, tmp_path, 3)

@@ -24,11 +24,11 @@ import zipfile
 import pytest
 
 import yolo_training as yt
-from yolo_training import chapter, workshop
-
+from yolo_training.course import chapters as chapter
+from yolo_training.classroom import workshop
 from conftest import tree_fingerprint
 
-readiness = importlib.import_module("yolo_training.readiness")  # the module (yt.readiness is its function)
+from yolo_training.classroom import preflight as readiness  # noqa: E402
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -198,7 +198,7 @@ TRAIN = textwrap.dedent(
     export = yt.generate_sample(out / "export", n_images=24, seed=3)
     split = yt.split_dataset(export, out / "split", config=out / "split" / "config.yaml")
     run = yt.train(split.config, model="yolov8n", epochs=1, imgsz=64, batch=8, project=out / "runs", name="offline", verbose=False)
-    print(json.dumps({"offline": yt.env.is_offline(), "best": run.best.is_file(), "package": yt.__file__}))
+    print(json.dumps({"offline": yt.core.env.is_offline(), "best": run.best.is_file(), "package": yt.__file__}))
     """
 )
 

@@ -1,11 +1,11 @@
 """yolo-training: from photos of objects to a trained, understood YOLO model.
 
 ``import yolo_training`` first prepares the environment for Ultralytics (project config folder,
-offline mode, plot font, no auto-install; see :mod:`yolo_training.env`), then imports it. Import
+offline mode, plot font, no auto-install; see :mod:`yolo_training.core.env`), then imports it. Import
 this package before ``ultralytics`` in a notebook.
 """
 
-from . import env
+from .core import env
 
 env.setup()
 
@@ -13,7 +13,7 @@ import ultralytics  # noqa: E402  (must come after env.setup)
 
 env.configure_ultralytics()
 
-from ._errors import (
+from .core.errors import (
     ClassError,
     ConfigError,
     DatasetError,
@@ -27,7 +27,7 @@ from ._errors import (
     SourceError,
     YoloTrainingError,
 )  # noqa: E402
-from .acquire import (  # noqa: E402
+from .data.acquire import (  # noqa: E402
     Acquired,
     CleaningReport,
     capture_webcam,
@@ -38,8 +38,8 @@ from .acquire import (  # noqa: E402
     show_images,
     video_info,
 )
-from .box_editor import BoxEditor, box_editor  # noqa: E402
-from .labelstudio import (  # noqa: E402
+from .annotate.editor import BoxEditor, box_editor  # noqa: E402
+from .annotate.client import (  # noqa: E402
     LabelingProject,
     LabelStudio,
     connect,
@@ -47,8 +47,8 @@ from .labelstudio import (  # noqa: E402
     get_labeling_project,
     import_images,
 )
-from .labelstudio_export import pull_export  # noqa: E402
-from .labelstudio_server import (  # noqa: E402
+from .annotate.pull import pull_export  # noqa: E402
+from .annotate.server import (  # noqa: E402
     free_port,
     install_label_studio,
     label_studio_installed,
@@ -56,37 +56,37 @@ from .labelstudio_server import (  # noqa: E402
     start_label_studio,
     stop_label_studio,
 )
-from .prelabel import accept_predictions, preannotate  # noqa: E402
-from ._common import safe_extract  # noqa: E402
-from .convert import ImportResult, import_export  # noqa: E402
-from .formats import recognise  # noqa: E402
-from .inspection import DatasetReport, inspect_dataset  # noqa: E402
-from .labels import read_class_names  # noqa: E402
-from .layout import export_split_files  # noqa: E402
-from .merge import merge_exports, select_classes  # noqa: E402
-from .course import student_version  # noqa: E402
-from .chapter import Chapter, course_budgets, start_chapter  # noqa: E402
-from .doctor import doctor  # noqa: E402
-from .env import project_root  # noqa: E402
-from .explore import best_trial, explore, plot_study, study_results, train_best  # noqa: E402
-from .search_space import Space, check_space, default_space, read_space  # noqa: E402
-from .predict import Export, Prediction, compare_detections, export, load_model, predict  # noqa: E402
-from .diagnose import Diagnosis, Finding, compare_runs, diagnose  # noqa: E402
-from .metrics import MetricsExplanation, explain_metrics  # noqa: E402
-from .plots import plot_confusion_matrix, plot_paths, plot_predictions, plot_training, show_results  # noqa: E402
-from .validation import confusion_matrix, validate  # noqa: E402
-from .sample import generate_sample  # noqa: E402
-from .split import SplitResult, load_config, split_dataset, write_config  # noqa: E402
-from .devices import available_devices, pick_device, use_all_cores  # noqa: E402
-from .estimate import estimate_training_time  # noqa: E402
-from .models import ModelChoice, cached_weights, fetch_weights, model_names, resolve_model  # noqa: E402
-from .runs import Run, delete_run, find_model, find_run, list_models, list_runs, load_results  # noqa: E402
-from .train import continue_training, resume, train  # noqa: E402
-from .panel import training_panel  # noqa: E402
-from .course import course_weights  # noqa: E402
-from .readiness import readiness, speed_probe  # noqa: E402
-from .workshop import PackReport, archive_pack, pack  # noqa: E402
-from .classroom import check_in, class_runs, class_status, join_class, leave_class, plot_class, report_run  # noqa: E402
+from .inference.prelabel import accept_predictions, preannotate  # noqa: E402
+from .core.common import safe_extract  # noqa: E402
+from .data.convert import ImportResult, import_export  # noqa: E402
+from .data.formats.recognition import recognise  # noqa: E402
+from .data.inspection import DatasetReport, inspect_dataset  # noqa: E402
+from .data.labels import read_class_names  # noqa: E402
+from .data.layout import export_split_files  # noqa: E402
+from .data.merge import merge_exports, select_classes  # noqa: E402
+from .course.student import student_version  # noqa: E402
+from .course.chapters import Chapter, course_budgets, start_chapter  # noqa: E402
+from .classroom.checkup import doctor  # noqa: E402
+from .core.env import project_root  # noqa: E402
+from .search.study import best_trial, explore, plot_study, study_results, train_best  # noqa: E402
+from .search.space import Space, check_space, default_space, read_space  # noqa: E402
+from .inference.predictions import Export, Prediction, compare_detections, export, load_model, predict  # noqa: E402
+from .results.diagnosis import Diagnosis, Finding, compare_runs, diagnose  # noqa: E402
+from .results.metrics import MetricsExplanation, explain_metrics  # noqa: E402
+from .results.plots import plot_confusion_matrix, plot_paths, plot_predictions, plot_training, show_results  # noqa: E402
+from .results.validation import confusion_matrix, validate  # noqa: E402
+from .data.sample import generate_sample  # noqa: E402
+from .data.split import SplitResult, load_config, split_dataset, write_config  # noqa: E402
+from .core.devices import available_devices, pick_device, use_all_cores  # noqa: E402
+from .training.estimate import estimate_training_time  # noqa: E402
+from .training.models import ModelChoice, cached_weights, fetch_weights, model_names, resolve_model  # noqa: E402
+from .training.runs import Run, delete_run, find_model, find_run, list_models, list_runs, load_results  # noqa: E402
+from .training.fit import continue_training, resume, train  # noqa: E402
+from .training.panel import training_panel  # noqa: E402
+from .course.student import course_weights  # noqa: E402
+from .classroom.preflight import readiness, speed_probe  # noqa: E402
+from .classroom.workshop import PackReport, archive_pack, pack  # noqa: E402
+from .classroom.class_view import check_in, class_runs, class_status, join_class, leave_class, plot_class, report_run  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -24,7 +24,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import classroom, workshop
+from .classroom import class_view as classroom
+from .classroom import workshop
 
 #: The demo's settings: what reaches mAP50 >= 0.8 on the sample within 5 minutes of a 2-core CPU
 #: (see benchmarks/bench_sample.py): a small image size and a time budget instead of epochs.
@@ -32,7 +33,7 @@ DEMO_SETTINGS = dict(model="yolov8n", imgsz=224, epochs=100, batch=16, time=5 / 
 
 
 def _root() -> Path:
-    from .env import project_root
+    from .core.env import project_root
 
     return project_root()
 
@@ -48,16 +49,16 @@ def run_demo(root: str | Path | None = None, name: str = "demo", **overrides):
         **overrides: training settings that replace :data:`DEMO_SETTINGS` (``epochs``, ``project``...).
 
     Returns:
-        The :class:`~yolo_training.train.Run`.
+        The :class:`~yolo_training.training.runs.Run`.
 
     Examples:
         >>> run = run_demo(epochs=3)  # doctest: +SKIP
     """
-    from .inspection import inspect_dataset
-    from .plots import show_results
-    from .sample import generate_sample
-    from .split import split_dataset
-    from .train import train
+    from .data.inspection import inspect_dataset
+    from .results.plots import show_results
+    from .data.sample import generate_sample
+    from .data.split import split_dataset
+    from .training.fit import train
 
     root = Path(root) if root is not None else _root()
     export = root / "annotations" / "export"
@@ -99,7 +100,7 @@ def _sample_args(s: argparse.ArgumentParser) -> None:
 
 
 def _sample(args, root: Path) -> int:
-    from .sample import IMAGE_SIZE, N_IMAGES, SEED, generate_sample
+    from .data.sample import IMAGE_SIZE, N_IMAGES, SEED, generate_sample
 
     out = generate_sample(
         args.out or root / "annotations" / "export",
@@ -166,7 +167,7 @@ def _split_args(sp: argparse.ArgumentParser) -> None:
 
 
 def _split(args, root: Path) -> int:
-    from .split import split_dataset
+    from .data.split import split_dataset
 
     result = split_dataset(
         Path(args.source) if args.source else root / "annotations" / "export",
@@ -209,7 +210,7 @@ def _train_args(t: argparse.ArgumentParser) -> None:
 
 
 def _train(args, root: Path) -> int:
-    from .train import resume, train
+    from .training.fit import resume, train
 
     if args.resume:
         run = resume(args.resume, project=args.project, device=None if args.device == "auto" else args.device)
@@ -229,8 +230,8 @@ def _runs_args(rn: argparse.ArgumentParser) -> None:
 
 
 def _runs(args, root: Path) -> int:
-    from ._errors import YoloTrainingError
-    from .runs import delete_run, list_runs
+    from .core.errors import YoloTrainingError
+    from .training.runs import delete_run, list_runs
 
     if args.action == "delete":
         if not args.name:
@@ -249,8 +250,8 @@ def _weights_args(w: argparse.ArgumentParser) -> None:
 
 
 def _weights(args, root: Path) -> int:
-    from .env import weights_dir
-    from .models import cached_weights, fetch_weights
+    from .core.env import weights_dir
+    from .training.models import cached_weights, fetch_weights
 
     if args.action == "fetch":
         for path in fetch_weights(*(args.names or ["yolov8n"])):
@@ -278,9 +279,9 @@ def _predict_args(pr: argparse.ArgumentParser) -> None:
 
 
 def _predict(args, root: Path) -> int:
-    from ._errors import YoloTrainingError
-    from .predict import predict
-    from .runs import list_models
+    from .core.errors import YoloTrainingError
+    from .inference.predictions import predict
+    from .training.runs import list_models
 
     model = args.model
     if model is None:
@@ -301,14 +302,14 @@ def _diagnose_args(dg: argparse.ArgumentParser) -> None:
 
 
 def _diagnose(args, root: Path) -> int:
-    from .diagnose import diagnose
+    from .results.diagnosis import diagnose
 
     print(diagnose(args.run, data=args.data, validate_model=not args.no_validate))
     return 0
 
 
 def _models(args, root: Path) -> int:
-    from .runs import list_models
+    from .training.runs import list_models
 
     models = list_models()
     print(models.drop(columns="path").to_string(index=False) if len(models) else "No trained models yet.")
@@ -316,7 +317,7 @@ def _models(args, root: Path) -> int:
 
 
 def _doctor(args, root: Path) -> int:
-    from .doctor import doctor
+    from .classroom.checkup import doctor
 
     doctor()
     return 0
@@ -329,7 +330,7 @@ def _course_args(co: argparse.ArgumentParser) -> None:
 
 
 def _course(args, root: Path) -> int:
-    from .course import student_version
+    from .course.student import student_version
 
     for path in student_version(args.student, args.source, overwrite=args.overwrite):
         print(f"wrote {path}")
@@ -342,7 +343,7 @@ def _label_args(lb: argparse.ArgumentParser) -> None:
 
 
 def _label(args, root: Path) -> int:
-    from . import labelstudio_server as server
+    from .annotate import server
 
     if args.action == "install":
         print(f"Label Studio installed: {server.install_label_studio()}")
@@ -376,8 +377,8 @@ def _explore_args(x: argparse.ArgumentParser) -> None:
 
 
 def _explore(args, root: Path) -> int:
-    from .explore import best_trial, explore, study_results
-    from .search_space import read_space
+    from .search.study import best_trial, explore, study_results
+    from .search.space import read_space
 
     study = args.study
     if not args.results:
@@ -439,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         0
     """
     args = _parser().parse_args(argv)
-    from ._errors import YoloTrainingError
+    from .core.errors import YoloTrainingError
 
     try:
         return _dispatch(args)

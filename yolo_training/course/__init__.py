@@ -1,0 +1,1 @@
+"""The course itself: each chapter started in one call, its budgets, the students' version."""

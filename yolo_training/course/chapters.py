@@ -1,0 +1,336 @@
+"""Starting a chapter of the course in one call, and the course's time budgets in one table.
+
+Every chapter begins with ``ch = yt.start_chapter(N, needs=...)``: it finds the project, draws the
+sample export when there is none (a hosted notebook), makes the split of chapter 3 when it is
+missing, and trains chapter 4's run when a later chapter needs it and it is not there. It prints
+one line saying what it found and did, and returns a :class:`Chapter` with the paths and the run.
+
+Every training cell of the course takes its settings from :data:`BUDGETS` through
+:meth:`Chapter.budget`, which prints the expected time before the cell trains. The budgets are
+sized so that chapters 4 to 7 take at most 20 minutes on the reference machine (2 CPU cores) and
+chapter 4's model still learns the sample well; they are first values, to be measured and tuned
+here, in one place. ``YOLO_TRAINING_TIME_SCALE`` scales every time budget (and every expected
+time) at once: ``1.5`` on machines one and a half times slower than the reference, ``0.5`` on
+faster ones. Under ``YOLO_TRAINING_PROFILE=fast`` (tests, the site's quick build) every run is
+capped at a few seconds anyway (see :func:`yolo_training.training.settings.training_settings`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..classroom import class_view as classroom
+from ..core.common import list_images
+from ..core.errors import YoloTrainingError
+from ..training.runs import Run
+
+#: Multiplies every time budget and expected time of the course (a machine slower or faster than the reference).
+TIME_SCALE_VARIABLE = "YOLO_TRAINING_TIME_SCALE"
+#: The machine the budgets and expected times are sized for.
+REFERENCE_MACHINE = "2 CPU cores"
+#: The run of chapter 4 that chapters 5 to 7 read (``runs/detect/course``).
+COURSE_RUN = "course"
+#: What a chapter can need, each level including the ones before it.
+NEEDS = ("project", "export", "split", "run")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One training cell of the course: its settings, its budget and how long the cell takes.
+
+    ``minutes`` is a time budget (Ultralytics' ``time=``, in hours) that ends the run however many
+    epochs it reached; ``epochs`` alone bounds runs that are short by design. ``expected`` is the
+    whole cell on the reference machine, in minutes (the budget plus start-up and the final validation).
+    """
+
+    chapter: int
+    what: str
+    settings: dict = field(default_factory=dict)
+    minutes: float | None = None
+    epochs: int | None = None
+    expected: float = 0.0
+
+
+#: Every training cell of the course, by run name. ``expected`` is the cell's time measured with
+#: these settings on the reference machine (the site's build of 2026-11-27, load about 1.4; chapter
+#: 4's run reached best mAP50 0.93 in its 5 minutes). Runs continued from chapter 4's model stop
+#: early (patience 10) before their time budget there; the budget bounds them on slower machines.
+BUDGETS: dict[str, Budget] = {
+    "prelabel": Budget(2, "a tiny model that proposes boxes (when chapter 4 has trained none yet)",
+                       dict(model="yolov8n", imgsz=64), epochs=1, expected=0.2),  # not measured: it runs only with Label Studio
+    "course": Budget(4, "the first model", dict(model="yolov8n", imgsz=224, batch=16, patience=100, epochs=100),
+                     minutes=5.0, expected=5.3),
+    "course-more": Budget(6, "more epochs from the first model", dict(fraction=0.25, epochs=100), minutes=1.0, expected=0.7),
+    "course-interrupted": Budget(6, "a run stopped in its first epoch",
+                                 dict(model="yolov8n", imgsz=224, batch=16, fraction=0.25), epochs=3, expected=0.1),
+    "course-resumed": Budget(6, "resuming the stopped run (its own 3 epochs)", expected=0.2),
+    "course-s": Budget(6, "a bigger model, yolov8s", dict(model="yolov8s", imgsz=224, batch=16, fraction=0.25, epochs=100),
+                       minutes=1.5, expected=1.7),
+    "course-frozen": Budget(6, "the first model with its backbone frozen", dict(freeze=10, fraction=0.25, epochs=100),
+                            minutes=1.0, expected=0.8),
+    "course-search": Budget(6, "a tiny hyperparameter search",
+                            dict(trials=2, budget_per_trial=2, space=dict(model="yolov8n", imgsz=(160, 288, 32), fraction=0.25)),
+                            expected=0.4),
+}
+
+#: Each chapter top to bottom on the reference machine, in minutes: its training cells and the rest
+#: (chapter 2 without Label Studio: its first start adds about a minute where it is installed). Measured by
+#: ``benchmarks/bench_course.py`` (one fresh clone, the settings written in the notebooks), which
+#: prints these two lines.
+CHAPTER_MINUTES = {1: 0.1, 2: 0.1, 3: 0.1, 4: 5.2, 5: 0.1, 6: 4.0, 7: 0.2}
+#: The reference machine's :func:`~yolo_training.classroom.preflight.speed_probe` score (steps per second)
+#: in the same run: a laptop's own score over it scales :data:`CHAPTER_MINUTES` (doctor's workshop
+#: line). None: not measured, and the times are shown as measured.
+REFERENCE_SPEED: float | None = 17.07
+
+
+def time_scale() -> float:
+    """The factor of ``YOLO_TRAINING_TIME_SCALE`` (1 when it is unset).
+
+    Returns:
+        A positive number that multiplies every time budget and expected time of the course.
+
+    Examples:
+        In a shell, before starting Jupyter on laptops 1.5 times slower than 2 CPU cores::
+
+            export YOLO_TRAINING_TIME_SCALE=1.5
+
+        then ``time_scale()`` is 1.5 and chapter 4's 5-minute budget becomes 7.5 minutes.
+    """
+    text = os.environ.get(TIME_SCALE_VARIABLE, "").strip()
+    if not text:
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise YoloTrainingError(
+            f"{TIME_SCALE_VARIABLE}={text!r} is not a positive number. Use e.g. 1.5 on machines 1.5 times slower than "
+            f"{REFERENCE_MACHINE} (every training budget of the course gets 1.5 times longer), or unset it."
+        )
+    return value
+
+
+def _minutes(value: float) -> str:
+    return f"{value:.1f} min" if value < 10 else f"{value:.0f} min"
+
+
+def _budget(name: str) -> Budget:
+    if name not in BUDGETS:
+        raise YoloTrainingError(f"There is no budget {name!r} in the course; known: {', '.join(BUDGETS)}.")
+    return BUDGETS[name]
+
+
+def budget_settings(name: str) -> dict:
+    """The training arguments of one training cell of the course, with its (scaled) budget.
+
+    Args:
+        name: A key of :data:`BUDGETS`, the cell's run name (``"course"``, ``"course-s"``...).
+
+    Returns:
+        The arguments for :func:`~yolo_training.train`, :func:`~yolo_training.continue_training`
+        or :func:`~yolo_training.explore`: the settings, ``epochs``, and ``time`` (hours) when the
+        cell has a time budget. A search's ``space`` is :func:`~yolo_training.default_space`
+        with the course's changes.
+
+    Examples:
+        >>> budget_settings("course")  # at YOLO_TRAINING_TIME_SCALE=1
+        {'model': 'yolov8n', 'imgsz': 224, 'batch': 16, 'patience': 100, 'epochs': 100, 'time': 0.08333}
+    """
+    entry = _budget(name)
+    settings = dict(entry.settings)
+    if "space" in settings:  # a search: the default space with the course's changes
+        from ..search.space import default_space
+
+        settings["space"] = {**default_space(budget_per_trial=settings.get("budget_per_trial")), **settings["space"]}
+    if entry.epochs is not None:
+        settings["epochs"] = entry.epochs
+    if entry.minutes is not None:
+        settings["time"] = round(entry.minutes * time_scale() / 60, 5)
+    return settings
+
+
+def describe_budget(name: str) -> str:
+    """One line for a student: what the cell trains, with which budget, and how long it takes here."""
+    from ..training.settings import profile
+
+    entry, scale = _budget(name), time_scale()
+    shown = ", ".join(f"{k}={v}" for k, v in entry.settings.items() if k not in ("epochs", "space"))
+    if "space" in entry.settings:
+        shown += ", the default search space with " + ", ".join(f"{k}={v}" for k, v in entry.settings["space"].items())
+    limit = f"time budget {_minutes(entry.minutes * scale)}" if entry.minutes is not None else (
+        f"{entry.epochs} epochs" if entry.epochs is not None else "")
+    parts = [p for p in (shown, limit) if p]
+    line = f"{name}: {entry.what}" + (f" ({'; '.join(parts)})" if parts else "")
+    line += f". Expected: about {_minutes(entry.expected * scale)} on {REFERENCE_MACHINE}"
+    line += f" ({TIME_SCALE_VARIABLE}={scale:g})" if scale != 1 else ""
+    if profile() == "fast":
+        line += "; seconds here (YOLO_TRAINING_PROFILE=fast)"
+    return line + "."
+
+
+def course_budgets() -> pd.DataFrame:
+    """The course's training cells and each chapter's expected time, for planning a session.
+
+    Returns:
+        One row per training cell (chapter, run, what, budget in minutes or epochs, expected
+        minutes on the reference machine times ``YOLO_TRAINING_TIME_SCALE``), then one row per
+        chapter with its whole expected time (``run`` is empty).
+
+    Examples:
+        >>> table = course_budgets()
+        >>> chapters = table[table.run == ""].set_index("chapter")["expected_min"]
+        >>> bool(chapters.loc[4:7].sum() <= 20)  # minutes for chapters 4 to 7 on 2 CPU cores
+        True
+    """
+    scale = time_scale()
+    rows = [
+        dict(chapter=b.chapter, run=name, what=b.what,
+             budget=_minutes(b.minutes * scale) if b.minutes is not None else (f"{b.epochs} epochs" if b.epochs else ""),
+             expected_min=round(b.expected * scale, 2))
+        for name, b in BUDGETS.items()
+    ]
+    rows += [dict(chapter=n, run="", what=f"chapter {n}, top to bottom", budget="", expected_min=round(m * scale, 2))
+             for n, m in CHAPTER_MINUTES.items()]
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Chapter:
+    """What a chapter works with: the project's folders, ``config.yaml`` and chapter 4's run.
+
+    Attributes:
+        number: The chapter (1 to 7), or None.
+        root: The project folder (``config.yaml``, ``annotations/``, ``runs/``).
+        export: The annotated export, ``annotations/export``.
+        config: The split's ``config.yaml`` (it exists once the chapter needs a split).
+        run: Chapter 4's :class:`~yolo_training.Run` when the chapter needs it, else None.
+
+    Examples:
+        >>> ch = yt.start_chapter(6, needs="run")  # doctest: +SKIP
+        >>> more = yt.continue_training(ch.run, name="course-more", **ch.budget("course-more"))  # doctest: +SKIP
+    """
+
+    number: int | None
+    root: Path
+    export: Path
+    config: Path
+    run: Run | None = None
+
+    def budget(self, name: str) -> dict:
+        """Print what a training cell will do and how long it takes, and return its arguments.
+
+        Args:
+            name: The cell's run name in :data:`BUDGETS` (``"course"``, ``"course-s"``...).
+
+        Returns:
+            The training arguments with the cell's budget (see :func:`budget_settings`).
+
+        Examples:
+            >>> ch = start_chapter(4, needs="split")  # doctest: +SKIP
+            >>> run = yt.train(ch.config, name="course", overwrite=True, **ch.budget("course"))  # doctest: +SKIP
+        """
+        settings = budget_settings(name)
+        print(describe_budget(name), flush=True)
+        return settings
+
+
+def _level(needs: str) -> int:
+    if needs not in NEEDS:
+        raise YoloTrainingError(f"needs={needs!r} is not one of {', '.join(map(repr, NEEDS))}.")
+    return NEEDS.index(needs)
+
+
+def _ensure_export(export: Path) -> str:
+    from ..data.sample import generate_sample
+
+    if export.exists():
+        return f"export {len(list_images(export / 'images'))} photos"
+    generate_sample(export)
+    return f"sample export drawn ({len(list_images(export / 'images'))} photos)"
+
+
+def _ensure_split(export: Path, config: Path) -> str:
+    from ..data.split import split_dataset
+
+    folders = export.parent / "images"
+    made = ""
+    if not (config.is_file() and (folders / "train").is_dir()):
+        split_dataset(export, config=config, overwrite=True, progress=False)
+        made = " made now"
+    counts = {s: len(list_images(folders / s)) for s in ("train", "val", "test") if (folders / s).is_dir()}
+    return f"split{made} " + "/".join(str(n) for n in counts.values()) + f" ({'/'.join(counts)})"
+
+
+def _ensure_run(root: Path, config: Path):
+    from ..training.runs import effective_status, read_record
+    from ..training.fit import train
+
+    folder = root / "runs" / "detect" / COURSE_RUN
+    status = effective_status(read_record(folder)) if folder.is_dir() else None
+    if status in ("pending", "preparing", "training"):
+        raise YoloTrainingError(
+            f"Chapter 4's run {folder} is still training (in another notebook?). Wait until it ends, then run this cell again."
+        )
+    if (folder / "weights" / "best.pt").is_file():
+        run = Run.from_dir(folder)
+        score = run.metrics.get("mAP50")
+        return run, f"chapter 4's run '{COURSE_RUN}'" + (f" (mAP50 {score:.2f})" if score is not None else "")
+    print(f"Chapter 4's run '{COURSE_RUN}' is missing: training it now with chapter 4's settings.", flush=True)
+    print(describe_budget(COURSE_RUN), flush=True)
+    run = train(config, name=COURSE_RUN, overwrite=True, **budget_settings(COURSE_RUN))
+    return run, f"chapter 4's run '{COURSE_RUN}' trained now"
+
+
+def start_chapter(chapter: int | None = None, needs: str = "export") -> Chapter:
+    """Set a chapter up: the project, the sample export, the split and chapter 4's run, as needed.
+
+    What is missing is made: the sample export is drawn when ``annotations/export`` does not exist
+    (a hosted notebook), the split of chapter 3 is made with its default settings when there is
+    none, and chapter 4's run is trained with chapter 4's settings when a later chapter needs it.
+    Nothing that exists is changed. One line says what was found and done, and how long the
+    chapter takes on the reference machine.
+
+    Args:
+        chapter: The chapter's number (1 to 7), for the line it prints and its expected time.
+        needs: ``"project"`` (the folder only), ``"export"`` (the annotated photos), ``"split"``
+            (and ``config.yaml``) or ``"run"`` (and chapter 4's trained model).
+
+    Returns:
+        A :class:`Chapter` with ``root``, ``export``, ``config`` and ``run``.
+
+    Examples:
+        >>> ch = yt.start_chapter(5, needs="run")  # doctest: +SKIP
+        Chapter 5 in /home/me/yolo-training: export 360 photos, split 288/72 (train/val), chapter 4's run 'course' (mAP50 0.91); about 0.8 min on 2 CPU cores.
+        >>> table = yt.validate(ch.run)  # doctest: +SKIP
+    """
+    from ..core import env
+
+    level = _level(needs)
+    root = env.project_root()
+    export = root / "annotations" / "export"
+    config = root / "config.yaml"
+    done, run = [], None
+    if level >= NEEDS.index("export"):
+        done.append(_ensure_export(export))
+    if level >= NEEDS.index("split"):
+        done.append(_ensure_split(export, config))
+    if level >= NEEDS.index("run"):
+        run, text = _ensure_run(root, config)
+        done.append(text)
+    title = f"Chapter {chapter}" if chapter is not None else "Project"
+    line = f"{title} in {root}" + (f": {', '.join(done)}" if done else "")
+    if chapter in CHAPTER_MINUTES:
+        scale = time_scale()
+        line += f"; about {_minutes(CHAPTER_MINUTES[chapter] * scale)} on {REFERENCE_MACHINE}"
+        line += f" ({TIME_SCALE_VARIABLE}={scale:g})" if scale != 1 else ""
+    print(line + ".", flush=True)
+    if chapter is not None:
+        classroom.check_in(chapter)  # the instructor's class view (nothing is sent unless the student joined a class)
+    return Chapter(number=chapter, root=root, export=export, config=config, run=run)

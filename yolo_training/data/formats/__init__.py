@@ -1,0 +1,1 @@
+"""Dataset formats as their publishers ship them: recognising a folder or zip, and one reader per format."""

@@ -1,0 +1,332 @@
+"""What a recognised dataset is, whatever its layout: images, their labels, their split, its names.
+
+Every layout the package reads (see :mod:`yolo_training.data.formats.recognition`) becomes a :class:`Layout`: one
+:class:`Item` per image with its YOLO label file (or the YOLO lines converted from VOC or COCO),
+the split its publisher gave it, and the problems met while pairing files. Inspection, splitting
+and import all work from it, so each layout is read in one place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.common import is_image
+from .labels import LabelProblem, read_text
+
+SPLIT_NAMES = ("train", "val", "test")
+#: Folder and file names that name a split, as publishers spell them (Roboflow: ``valid``).
+SPLIT_ALIASES = {
+    "train": "train", "training": "train",
+    "val": "val", "valid": "val", "validation": "val",
+    "test": "test", "testing": "test",
+}
+_CVAT_SUBSET = re.compile(r"^obj_(?P<split>\w+?)_data$", re.IGNORECASE)
+_SPLIT_STEM = re.compile(r"(?:^|[_\-. ])(?P<split>train|training|val|valid|validation|test|testing)(?:\d*|[_\-. ].*)$", re.IGNORECASE)
+
+
+def split_name(word: str) -> str | None:
+    """The split a folder or file name stands for (``valid`` -> ``val``, ``obj_train_data`` -> ``train``), or None."""
+    word = word.lower()
+    if word in SPLIT_ALIASES:
+        return SPLIT_ALIASES[word]
+    m = _CVAT_SUBSET.match(word)
+    return SPLIT_ALIASES.get(m["split"].lower()) if m else None
+
+
+def split_of_stem(stem: str) -> str | None:
+    """The split a file stem names (``instances_val2017``, ``_annotations.coco`` in ``valid/``: see callers)."""
+    m = _SPLIT_STEM.search(stem)
+    return SPLIT_ALIASES[m["split"].lower()] if m else None
+
+
+@dataclass
+class Item:
+    """One image of a dataset.
+
+    ``key`` is its name in reports and splits: its path below :attr:`Layout.image_root`, with
+    ``/``. ``label`` is its YOLO label file (None: none), or for VOC/COCO the annotation file its
+    YOLO lines ``text`` were converted from (``origins``: the line in that file and what each YOLO
+    line was). ``size`` is the (width, height, line) the annotation file declares, checked against
+    the image. ``cls`` is the class of an image in class folders.
+    """
+
+    key: str
+    image: Path
+    label: Path | None = None
+    split: str | None = None
+    text: str | None = None
+    origins: list[tuple[int, str]] | None = None
+    size: tuple[float, float, int] | None = None
+    cls: int | None = None
+
+    def yolo_text(self) -> str | None:
+        """Its YOLO label lines (converted or read from its label file); None when it has no labels."""
+        if self.text is not None:
+            return self.text
+        if self.label is None:
+            return None
+        try:
+            return read_text(self.label)
+        except (OSError, UnicodeDecodeError):
+            return None
+
+
+@dataclass
+class Layout:
+    """A dataset as recognised: what it is (``kind``), its class names and images."""
+
+    kind: str
+    root: Path
+    names: list[str]
+    items: list[Item]
+    image_root: Path
+    problems: list[LabelProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    task: str | None = None  # "classify" for class folders; otherwise the labels decide
+
+    @property
+    def splits(self) -> dict[str, str]:
+        """Image key -> the split its publisher gave it (empty when the dataset is not split)."""
+        return {item.key: item.split for item in self.items if item.split}
+
+    def split_counts(self) -> dict[str, int]:
+        counts = Counter(item.split for item in self.items if item.split)
+        return {s: counts[s] for s in SPLIT_NAMES if counts[s]}
+
+    def headline(self) -> str:
+        """One line: what was recognised and how it is split ("Roboflow YOLO export, 3 splits kept: ...")."""
+        counts = self.split_counts()
+        if "train" in counts and len(counts) > 1:
+            return f"{self.kind}, {len(counts)} splits kept: " + " / ".join(f"{n:,}" for n in counts.values()) + f" ({' / '.join(counts)})"
+        if counts:
+            return f"{self.kind}: {len(self.items):,} images, its own split has only {' and '.join(counts)} (split_dataset splits by ratios)"
+        return f"{self.kind}: {len(self.items):,} images, not split yet"
+
+
+class Scan:
+    """One walk of a folder: its images and the other files that may describe them.
+
+    Hidden files and folders (``.DS_Store``, ``.yolo-training-*`` markers) and macOS' ``__MACOSX``
+    are left out.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.images: list[Path] = []
+        self.files: dict[str, list[Path]] = defaultdict(list)  # suffix -> files (not images)
+        self.dirs: set[Path] = set()
+        for folder, dirs, names in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
+            base = Path(folder)
+            self.dirs.add(base)
+            for name in sorted(names):
+                if name.startswith("."):
+                    continue
+                if is_image(name):
+                    self.images.append(base / name)
+                else:
+                    self.files[os.path.splitext(name)[1].lower()].append(base / name)
+
+    def top(self, suffix: str) -> list[Path]:
+        """Files with this ending, shallowest first."""
+        return sorted(self.files.get(suffix, []), key=lambda p: (len(p.relative_to(self.root).parts), p.as_posix()))
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+
+def image_root_of(images: list[Path], root: Path) -> Path:
+    """The deepest folder holding every image (their keys are paths below it)."""
+    if not images:
+        return root
+    try:
+        common = Path(os.path.commonpath([str(p.parent) for p in images]))
+    except ValueError:  # different drives on Windows
+        return root
+    return common
+
+
+def key_of(image: Path, image_root: Path) -> str:
+    try:
+        return image.relative_to(image_root).as_posix()
+    except ValueError:
+        return image.as_posix()
+
+
+def split_from_path(key: str) -> str | None:
+    """The split named by a folder of ``key`` (``images/val/a.jpg``, ``valid/images/a.jpg``), nearest first."""
+    for part in reversed(key.split("/")[:-1]):
+        found = split_name(part)
+        if found:
+            return found
+    return None
+
+
+def export_split_files(source: str | Path) -> dict[str, Path]:
+    """The split files an export brings, if any: ``splits/{train,val,test}.txt`` (written by
+    :func:`~yolo_training.data.convert.import_export`), Pascal VOC's ``ImageSets/Main/*.txt`` or
+    ``{train,val,test}.txt`` (CVAT, darknet).
+
+    Args:
+        source: the export folder.
+
+    Returns:
+        Split name -> its list file; empty unless at least ``train`` and ``val`` are listed.
+
+    Examples:
+        >>> export_split_files("bccd-voc")  # doctest: +SKIP
+        {'train': PosixPath('bccd-voc/ImageSets/Main/train.txt'), ...}
+    """
+    source = Path(source)
+    for folder in (source / "splits", source / "ImageSets" / "Main", source):
+        found = {}
+        for name in ("train", "val", "valid", "test"):
+            f = folder / f"{name}.txt"
+            if f.is_file() and SPLIT_ALIASES[name] not in found:
+                found[SPLIT_ALIASES[name]] = f
+        if "train" in found and "val" in found:
+            return found
+    return {}
+
+
+def apply_split_files(items: list[Item], root: Path, problems: list[LabelProblem]) -> str | None:
+    """Give items the split their publisher's list files name (by path, file name or stem).
+
+    Returns the folder of the lists, or None when there are none. A listed image that is not
+    in the dataset is a problem with its file and line.
+    """
+    lists = export_split_files(root)
+    if not lists:
+        return None
+    by_name: dict[str, Item] = {}
+    for item in items:
+        for name in (item.key, item.image.name, item.image.stem):
+            by_name.setdefault(name, item)
+    for split, file in lists.items():
+        for number, line in enumerate(read_text(file).splitlines(), start=1):
+            entry = line.strip().split()[0] if line.strip() else ""
+            if not entry:
+                continue
+            entry = entry.replace("\\", "/")
+            item = by_name.get(entry) or by_name.get(entry.rsplit("/", 1)[-1]) or by_name.get(Path(entry).stem)
+            if item is None:
+                problems.append(LabelProblem(file, number, f"lists {entry!r}, which is not among the images; ignored.", "missing-image", "warning"))
+            elif item.split and item.split != split:
+                problems.append(LabelProblem(file, number, f"lists {entry!r}, already in {item.split}; kept there (an image is in one split).", "split-overlap", "warning", item.key))
+            else:
+                item.split = split
+    return str(next(iter(lists.values())).parent)
+
+
+# --------------------------------------------------------------------------------------------
+# YOLO label files: found where Ultralytics looks, or beside the image
+
+#: ``.txt`` files that are not label files: class names, split lists, read-me files.
+NOT_LABELS = {"classes", "train", "val", "valid", "test", "trainval", "notes", "readme", "license", "labels", "data"}
+
+
+def is_label_file(path: Path) -> bool:
+    stem = path.stem.lower()
+    return path.suffix.lower() == ".txt" and stem not in NOT_LABELS and not stem.startswith(("readme", "license"))
+
+
+class _Listing:
+    """Folder listings, read once each: whether a label file exists without a stat per image."""
+
+    def __init__(self):
+        self._files: dict[str, set[str]] = {}
+
+    def files(self, folder: str) -> set[str]:
+        found = self._files.get(folder)
+        if found is None:
+            try:
+                with os.scandir(folder) as entries:
+                    found = {e.name for e in entries if e.name.endswith(".txt")}
+            except OSError:
+                found = set()
+            self._files[folder] = found
+        return found
+
+    def exists(self, path: str) -> bool:
+        folder, name = os.path.split(path)
+        return name in self.files(folder)
+
+    def folder_named(self, parent: str, name: str) -> str | None:
+        """The sub-folder of ``parent`` called ``name`` in any case (``Labels``), or None."""
+        key = f"{parent}{os.sep}*"
+        found = self._files.get(key)
+        if found is None:
+            try:
+                with os.scandir(parent) as entries:
+                    found = {e.name for e in entries if e.is_dir()}
+            except OSError:
+                found = set()
+            self._files[key] = found
+        return next((n for n in sorted(found) if n.lower() == name), None)
+
+
+def _labels_any_case(image: Path, listing: _Listing) -> str | None:
+    """Where the label file of ``image`` is when its folders are ``Images``/``Labels`` (any case):
+    Ultralytics looks only in the lower-case ``labels``, Windows users often write ``Images``."""
+    parts = image.parts
+    i = next((k for k in range(len(parts) - 2, -1, -1) if parts[k].lower() == "images"), None)
+    if i is None or parts[i] == "images":
+        return None
+    labels = listing.folder_named(str(Path(*parts[:i])), "labels")
+    return str(Path(*parts[:i], labels, *parts[i + 1:-1], image.stem + ".txt")) if labels else None
+
+
+def pair_labels(images: list[Path]) -> tuple[dict[Path, Path | None], set[str]]:
+    """Each image's YOLO label file, or None: first where Ultralytics looks (the last ``images``
+    folder of the path replaced by ``labels``), then beside the image (LabelImg, CVAT), then in
+    ``Labels`` for ``Images`` (any case).
+
+    Returns the pairs and the folders where label files were looked for.
+    """
+    from ultralytics.data.utils import img2label_paths
+
+    listing = _Listing()
+    pairs: dict[Path, Path | None] = {}
+    folders: set[str] = set()
+    for image, ultralytics_path in zip(images, img2label_paths([str(p) for p in images])):
+        beside = os.path.splitext(str(image))[0] + ".txt"
+        label = next((p for p in (ultralytics_path, beside) if listing.exists(p)), None)
+        if label is None and (any_case := _labels_any_case(image, listing)):
+            ultralytics_path = any_case  # its folder is where the orphan labels are looked for
+            label = any_case if listing.exists(any_case) else None
+        pairs[image] = Path(label) if label else None
+        folders.add(os.path.dirname(label or ultralytics_path))
+    return pairs, folders
+
+
+def orphan_labels(folders: set[str], pairs: dict[Path, Path | None], image_folders: set[str]) -> list[Path]:
+    """Label files in ``folders`` that no image uses (in an image folder, only those that look like YOLO)."""
+    used = {str(p) for p in pairs.values() if p}
+    orphans = []
+    for folder in sorted(folders):
+        if not os.path.isdir(folder):
+            continue
+        for name in sorted(os.listdir(folder)):
+            path = os.path.join(folder, name)
+            if name.startswith(".") or path in used or not is_label_file(Path(name)):
+                continue
+            if folder in image_folders and not _looks_like_yolo(Path(path)):
+                continue
+            orphans.append(Path(path))
+    return orphans
+
+
+def _looks_like_yolo(path: Path) -> bool:
+    try:
+        first = next((line for line in read_text(path).splitlines() if line.strip()), "")
+    except (OSError, UnicodeDecodeError):
+        return False
+    parts = first.split()
+    try:
+        return not first or (len(parts) >= 5 and all(float(p) == float(p) for p in parts))
+    except ValueError:
+        return False
