@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import yolo_training as yt  # noqa: E402
-from yolo_training.core.common import list_images  # noqa: E402
-from yolo_training.annotate.client import original_name  # noqa: E402
+import yolo_training as yt
+from yolo_training.core.common import list_images
+from yolo_training.annotate.client import original_name
 
 
 def _regions(label: Path, names: list[str]) -> list[dict]:

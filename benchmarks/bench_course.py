@@ -150,7 +150,7 @@ def write_reference(lines: str, path: Path = CHAPTER_PY) -> None:
     text = path.read_text(encoding="utf-8")
     for line in lines.splitlines():
         name = re.escape(line.split(" ", 1)[0].rstrip(":"))
-        text, n = re.subn(rf"^{name}\b.*$", lambda _: line, text, count=1, flags=re.MULTILINE)
+        text, n = re.subn(rf"^{name}\b.*$", lambda _, line=line: line, text, count=1, flags=re.MULTILINE)
         if n != 1:
             raise SystemExit(f"{path} has no line starting with {name}")
     path.write_text(text, encoding="utf-8")

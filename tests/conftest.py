@@ -19,7 +19,7 @@ import pytest
 
 os.environ.setdefault("YOLO_TRAINING_PROFILE", "fast")
 
-import yolo_training as yt  # noqa: E402  (after the profile is set)
+import yolo_training as yt  # after the profile is set
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "datasets"

@@ -309,7 +309,7 @@ def test_box_editor_saves_yolo_labels_with_a_backup(tmp_path):
     editor = yt.box_editor(export)
     old = editor.label_file.read_text()
     assert len(editor.boxes) == len(_read(editor.label_file))
-    editor.widget  # the interactive view exists (jupyter-bbox-widget when installed)
+    assert editor.widget is not None  # the interactive view exists (jupyter-bbox-widget when installed)
     box = {"x": 40, "y": 30, "width": 100, "height": 60, "label": "5 euro"}
     if hasattr(editor._view, "bbox"):  # jupyter-bbox-widget is installed
         editor._view.bbox.bboxes = [box]  # what a drawn box looks like in the widget
@@ -334,7 +334,7 @@ def test_box_editor_without_the_drawing_widget(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "jupyter_bbox_widget", None)  # import fails as if not installed
     export = yt.generate_sample(tmp_path / "export", n_images=1, seed=6)
     editor = yt.box_editor(export)
-    editor.widget
+    assert editor.widget is not None
     text = editor._view.text
     assert not hasattr(editor._view, "bbox") and text.value.count("euro") == len(_read(editor.label_file))
     text.value = "10 euro, 0, 0, 200, 150\n"

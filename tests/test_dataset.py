@@ -94,25 +94,38 @@ def test_image_problems(tmp_path):
 
     # truncated JPEG: an interrupted copy
     data = (images / "ok0.jpg").read_bytes()
-    (images / "cut.jpg").write_bytes(data[: len(data) // 2]); label("cut.jpg")
+    (images / "cut.jpg").write_bytes(data[: len(data) // 2])
+    label("cut.jpg")
     # not an image at all, and an empty file
-    (images / "text.jpg").write_bytes(b"this is not a picture"); label("text.jpg")
-    (images / "empty.png").write_bytes(b""); label("empty.png")
+    (images / "text.jpg").write_bytes(b"this is not a picture")
+    label("text.jpg")
+    (images / "empty.png").write_bytes(b"")
+    label("empty.png")
     # a PNG with an alpha channel saved as .jpg (common in real exports)
-    Image.new("RGBA", (40, 30), (255, 0, 0, 128)).save(images / "alpha.jpg", format="PNG"); label("alpha.jpg")
+    Image.new("RGBA", (40, 30), (255, 0, 0, 128)).save(images / "alpha.jpg", format="PNG")
+    label("alpha.jpg")
     # a PNG with its end chunk cut off
-    buf = io.BytesIO(); Image.new("RGB", (40, 30), "blue").save(buf, format="PNG")
-    (images / "cutpng.png").write_bytes(buf.getvalue()[:-20]); label("cutpng.png")
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "blue").save(buf, format="PNG")
+    (images / "cutpng.png").write_bytes(buf.getvalue()[:-20])
+    label("cutpng.png")
     # a photo stored rotated with an EXIF orientation tag (portrait phone shot)
-    exif = Image.Exif(); exif[274] = 6
-    Image.new("RGB", (60, 40), "green").save(images / "rotated.jpg", exif=exif); label("rotated.jpg")
+    exif = Image.Exif()
+    exif[274] = 6
+    Image.new("RGB", (60, 40), "green").save(images / "rotated.jpg", exif=exif)
+    label("rotated.jpg")
     # upper-case extension, spaces and non-ASCII characters in the name
-    photo(images / "UPPER.JPG", seed=20); label("UPPER.JPG")
-    photo(images / "my café photo.jpg", seed=21); label("my café photo.jpg")
+    photo(images / "UPPER.JPG", seed=20)
+    label("UPPER.JPG")
+    photo(images / "my café photo.jpg", seed=21)
+    label("my café photo.jpg")
     # the same stem with two extensions
-    photo(images / "twin.jpg", seed=22); photo(images / "twin.png", seed=23); label("twin.jpg")
+    photo(images / "twin.jpg", seed=22)
+    photo(images / "twin.png", seed=23)
+    label("twin.jpg")
     # a tiny image
-    Image.new("RGB", (8, 8), "yellow").save(images / "tiny.png"); label("tiny.png")
+    Image.new("RGB", (8, 8), "yellow").save(images / "tiny.png")
+    label("tiny.png")
 
     report = yt.inspect_dataset(export, progress=False)
     kinds = {Path(p.file).name: set() for p in report.problems}

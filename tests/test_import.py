@@ -44,7 +44,8 @@ def test_label_studio_folder_and_zip(tmp_path):
     yt.import_export(archive, tmp_path / "unzipped", overwrite=True, progress=False)
     nested = yt.import_export(archive, tmp_path / "new" / "deeper" / "export", progress=False)  # parents are created
     assert nested.images == 3
-    (tmp_path / "mine").mkdir(); (tmp_path / "mine" / "thesis.docx").write_text("x")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.docx").write_text("x")
     with pytest.raises(yt.NotGeneratedError):
         yt.import_export(archive, tmp_path / "mine", overwrite=True, progress=False)
     assert (tmp_path / "mine" / "thesis.docx").exists()

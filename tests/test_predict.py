@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 
 import cv2
 import numpy as np
@@ -13,8 +12,7 @@ import pytest
 import torch
 
 import yolo_training as yt
-
-from yolo_training.inference import predictions as pm  # noqa: E402
+from yolo_training.inference import predictions as pm
 CORNERS = ["x1", "y1", "x2", "y2"]
 
 

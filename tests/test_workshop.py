@@ -10,7 +10,6 @@ there. The pack and the environment (about 10 GB) are deleted at the end.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
@@ -26,9 +25,8 @@ import pytest
 import yolo_training as yt
 from yolo_training.course import chapters as chapter
 from yolo_training.classroom import workshop
+from yolo_training.classroom import preflight as readiness
 from conftest import tree_fingerprint
-
-from yolo_training.classroom import preflight as readiness  # noqa: E402
 
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 

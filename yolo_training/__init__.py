@@ -9,11 +9,11 @@ from .core import env
 
 env.setup()
 
-import ultralytics  # noqa: E402  (must come after env.setup)
+import ultralytics  # noqa: E402, F401  (must come after env.setup)
 
 env.configure_ultralytics()
 
-from .core.errors import (
+from .core.errors import (  # noqa: E402
     ClassError,
     ConfigError,
     DatasetError,
@@ -26,7 +26,7 @@ from .core.errors import (
     ResultsError,
     SourceError,
     YoloTrainingError,
-)  # noqa: E402
+)
 from .data.acquire import (  # noqa: E402
     Acquired,
     CleaningReport,

@@ -211,7 +211,7 @@ def _our_server(pid: int) -> bool:
         import psutil  # an Ultralytics dependency
 
         return any("label-studio" in part or "label_studio" in part for part in psutil.Process(pid).cmdline())
-    except Exception:  # noqa: BLE001  (no psutil, access denied, gone meanwhile: trust the pid check)
+    except Exception:  # (no psutil, access denied, gone meanwhile: trust the pid check)
         return pid_alive(pid)
 
 

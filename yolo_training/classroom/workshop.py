@@ -466,7 +466,7 @@ def _download(target: Platform, python: str, requirement: str, index: str | None
     """Download ``requirement`` and its dependencies for one platform and Python into ``staging``."""
     what = f"{target.name} cp{python.replace('.', '')}"
     pins = list(target.constraints)
-    for attempt in range(2):
+    for _attempt in range(2):
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir(parents=True)

@@ -183,7 +183,7 @@ def _show_tensorboard(folder: Path) -> None:
             shell.run_line_magic("load_ext", "tensorboard")
             shell.run_line_magic("tensorboard", f"--logdir {folder.parent}")
             return
-        except Exception:  # noqa: BLE001 - fall back to the command
+        except Exception:  # fall back to the command
             pass
     print(f"TensorBoard: run `tensorboard --logdir {folder.parent}` and open http://localhost:6006")
 

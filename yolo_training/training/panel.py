@@ -166,7 +166,7 @@ class TrainingPanel:
             self.message.value = f"Run <b>{self.run.name}</b>: {status}. Folder: {self.run.dir}"
         except YoloTrainingError as err:
             self._fail(str(err))
-        except Exception as err:  # noqa: BLE001 - show it in the panel rather than lose it in a thread
+        except Exception as err:  # show it in the panel rather than lose it in a thread
             self._fail(f"{type(err).__name__}: {err}")
         finally:
             self._set_running(False)
@@ -206,7 +206,7 @@ class TrainingPanel:
                                   f"({fmt_seconds(e['per_epoch'])} per epoch of {e['batches_per_epoch']} batches).")
         except YoloTrainingError as err:
             self._fail(str(err))
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             self._fail(f"{type(err).__name__}: {err}")
         finally:
             self._set_running(False)

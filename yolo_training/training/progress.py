@@ -155,7 +155,7 @@ class LiveProgress:
         elif tloss is not None:
             try:
                 s["losses"] = {k.split("/")[-1]: float(v) for k, v in trainer.label_loss_items(tloss, prefix="train").items()}
-            except Exception:  # noqa: BLE001 - a display must never stop training
+            except Exception:  # a display must never stop training
                 pass
         s["elapsed"] = now - self._t0 if self._t0 else 0.0
         self._show()
