@@ -25,7 +25,7 @@ _RUNNER = textwrap.dedent(
     import json, sys, time
     import yolo_training as yt
     from yolo_training.core import devices
-    from yolo_training.training.settings import prepare_data
+    from yolo_training.data.config import prepare_data
     kind, args = sys.argv[1], json.loads(sys.argv[2])
     config, model = args.pop("config"), args.pop("model")
     threads = devices.use_all_cores()

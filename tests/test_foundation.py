@@ -12,7 +12,8 @@ import yaml
 
 import yolo_training as yt
 from yolo_training.cli import run_demo
-from yolo_training.training.settings import FAST_PROFILE, prepare_data, training_settings
+from yolo_training.data.config import prepare_data
+from yolo_training.training.settings import FAST_PROFILE, training_settings
 
 from conftest import ROOT, tree_fingerprint
 

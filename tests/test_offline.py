@@ -68,7 +68,7 @@ SCRIPT = textwrap.dedent(
     split = yt.split_dataset(export, out, config=out / "config.yaml")
     run = yt.train(split.config, model="yolov8n", epochs=1, imgsz=64, batch=8, project=out / "runs", name="offline")
     model = YOLO(str(run.best))
-    from yolo_training.training.settings import prepare_data
+    from yolo_training.data.config import prepare_data
     val = model.val(data=prepare_data(split.config), project=str(out / "runs"), name="val", imgsz=64, plots=True)
     images = sorted(p for p in (out / "images" / "val").iterdir() if p.suffix == ".jpg")
     pred = model.predict(source=[str(p) for p in images[:3]], imgsz=64, conf=0.0, save=True, project=str(out / "runs"), name="predict")

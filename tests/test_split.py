@@ -65,7 +65,7 @@ def test_three_way_config_loads_in_ultralytics(tiny_export, tmp_path):
     assert "\\" not in result.config.read_text()
     assert list(result.table.index) == ["train", "val", "test"]
     assert result.table["images"].tolist() == [18, 6, 6]
-    from yolo_training.training.settings import prepare_data
+    from yolo_training.data.config import prepare_data
 
     checked = check_det_dataset(prepare_data(result.config))
     assert Path(checked["test"]).is_dir() and checked["nc"] == 2

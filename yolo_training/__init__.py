@@ -76,7 +76,8 @@ from .results.metrics import MetricsExplanation, explain_metrics  # noqa: E402
 from .results.plots import plot_confusion_matrix, plot_paths, plot_predictions, plot_training, show_results  # noqa: E402
 from .results.validation import confusion_matrix, validate  # noqa: E402
 from .data.sample import generate_sample  # noqa: E402
-from .data.split import SplitResult, load_config, split_dataset, write_config  # noqa: E402
+from .data.config import load_config, write_config  # noqa: E402
+from .data.split import SplitResult, split_dataset  # noqa: E402
 from .core.devices import available_devices, pick_device, use_all_cores  # noqa: E402
 from .training.estimate import estimate_training_time  # noqa: E402
 from .training.models import ModelChoice, cached_weights, fetch_weights, model_names, resolve_model  # noqa: E402

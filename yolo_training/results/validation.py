@@ -17,9 +17,9 @@ import pandas as pd
 
 from ..core.errors import ResultsError
 from ..core.devices import pick_device, use_all_cores
+from ..data.config import prepare_data
 from ..training.extensions import capture_output, validator_for
 from ..training.runs import Run, find_run
-from ..training.settings import prepare_data
 
 _VALIDATIONS: dict = {}
 
@@ -32,7 +32,7 @@ def dataset_yaml(run: "Run | str | Path", data: str | Path | None = None) -> str
         data: a ``config.yaml`` to use instead of the run's own dataset.
 
     Returns:
-        The given ``config.yaml`` resolved (see :func:`yolo_training.training.settings.prepare_data`), else the
+        The given ``config.yaml`` resolved (see :func:`yolo_training.data.config.prepare_data`), else the
         one the run trained on.
 
     Raises:

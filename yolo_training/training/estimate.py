@@ -17,7 +17,8 @@ from ..core.errors import YoloTrainingError
 from ..core.devices import pick_device, use_all_cores
 from .extensions import capture_output
 from .models import resolve_model
-from .settings import describe, prepare_data, train_image_count, training_settings
+from ..data.config import prepare_data
+from .settings import describe, train_image_count, training_settings
 
 
 class _WarmupDone(Exception):

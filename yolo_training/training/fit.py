@@ -27,8 +27,8 @@ from ..core import env
 from . import runs
 from ..core.common import in_notebook
 from ..core.errors import ConfigError, YoloTrainingError
-from ..classroom.class_view import report_run
 from ..core.devices import pick_device, use_all_cores
+from ..data.config import prepare_data
 from .extensions import LOG_FILE, TensorBoardLogger, capture_output, trainer_for
 from .models import resolve_model
 from .runs import Run, readable_metrics
@@ -38,7 +38,6 @@ from .settings import (
     check_tensorboard,
     check_writable,
     describe,
-    prepare_data,
     train_image_count,
     training_settings,
 )
@@ -51,9 +50,8 @@ RESUMABLE_COPY = ".last-resumable.pt"
 
 
 def _set_status(folder: Path, status: str, **fields) -> None:
-    """Record a status change in the run's registry, and tell the class when the student opted in."""
+    """Record a status change in the run's registry (which announces it to its listeners)."""
     runs.set_status(folder, status, **fields)
-    report_run(folder)
 
 
 class _Control:

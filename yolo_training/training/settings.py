@@ -2,25 +2,20 @@
 
 Everything :func:`yolo_training.train` decides before it calls Ultralytics lives here: the defaults
 for a CPU laptop or a GPU, the student's values over them, the fast profile's caps (for tests and
-for executing the notebooks quickly), the dataset argument Ultralytics gets, and the checks that
+for executing the notebooks quickly), and the checks that
 turn a mistake into a sentence before minutes are spent (an empty train folder, a metric that the
 task does not have, a missing package).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import threading
 from pathlib import Path
 
-import yaml
-
-from ..core import env
 from ..core.common import is_image
 from ..core.errors import ConfigError, YoloTrainingError
+from ..data.config import load_config, prepare_data  # noqa: F401  prepare_data: its older import path, still used by search/study.py
 from .runs import METRICS_BY_TASK
-from ..data.split import load_config
 
 #: Settings for a CPU laptop. Measured on this project's 2-core reference machine: on 200 real
 #: photos (one class, from scratch, 6 minutes), Ultralytics' default 640 px reached mAP50 0.016
@@ -89,42 +84,6 @@ def training_settings(device: str, epochs=None, imgsz=None, batch=None, **extra)
         settings.pop("time", None)
         notes.append(f"{PROFILE_VARIABLE}=fast: epochs, imgsz and batch capped at {FAST_PROFILE}.")
     return settings, notes
-
-
-def prepare_data(config: str | Path, task: str = "detect") -> str:
-    """The dataset argument for Ultralytics: an absolute YAML for detect/segment, a folder for classify.
-
-    ``config.yaml`` keeps a ``path`` relative to itself; Ultralytics would resolve that against its
-    own datasets folder, so a resolved copy is written under the project's ``.ultralytics/data``
-    (one file per config path, written atomically: two configs or two processes never share one).
-
-    Args:
-        config: the split's ``config.yaml`` (detect, segment) or an ImageFolder (classify).
-        task: ``detect``, ``segment`` or ``classify``.
-
-    Returns:
-        The path to give Ultralytics as ``data=``.
-
-    Examples:
-        >>> prepare_data("config.yaml")  # doctest: +SKIP
-        '/home/me/yolo-training/.ultralytics/data/config-1a2b3c4d5e-resolved.yaml'
-    """
-    if task == "classify":
-        folder = Path(config)
-        if not (folder / "train").is_dir():
-            raise YoloTrainingError(
-                f"Classification needs an image folder with train/ and val/ subfolders of class folders; {folder} has no train/. "
-                "Create one with `yolo-training sample --task classify --out <folder>`."
-            )
-        return str(folder.resolve())
-    data = load_config(config)
-    key = hashlib.sha1(str(Path(config).resolve()).encode("utf-8")).hexdigest()[:10]
-    target = env.config_dir() / "data" / f"{Path(config).stem}-{key}-resolved.yaml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    os.replace(tmp, target)
-    return str(target)
 
 
 # ---------------------------------------------------------------------------------------------
