@@ -13,8 +13,9 @@ atomically), a SQLite file (``class.db``, ``sqlite:///...``) or a PostgreSQL dat
 and for each run its name, status (training, stopped, completed, failed with its message), epochs
 and best mAP50. No paths, no photos, nothing else.
 
-:func:`report_run` is called on each status change of a run; it does nothing when the student did
-not opt in, and a target that cannot be reached never stops a training (a warning is printed).
+:func:`report_run` listens to each status change of a run and :func:`check_in` to each chapter's
+start (``yolo_training.core.events``: the training and the chapters never call the class view); they
+do nothing when the student did not opt in, and a target that cannot be reached never stops a training (a warning is printed).
 The instructor reads the class with ``yolo-training class status TARGET``, :func:`class_status`
 and :func:`plot_class`.
 """
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import env
+from ..core import env, events
 from ..core.common import database_url, hide_password
 from ..core.errors import ClassError
 from ..training.runs import RECORD, effective_status, epochs_done, load_results, read_record, run_folders
@@ -494,6 +495,11 @@ def check_in(chapter: int | None = None) -> bool:
     except Exception as err:
         _warn_once(str(settings.get("target")), err)
         return False
+
+
+# The class listens to the path (nothing is sent unless the student joined: both return at once then).
+events.subscribe("run_status", report_run)
+events.subscribe("chapter_started", check_in)
 
 
 # ---------------------------------------------------------------------------------------------

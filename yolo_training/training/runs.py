@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..core import env
+from ..core import env, events
 from ..core.common import pid_alive
 from ..core.errors import ModelNameError, ResultsError, YoloTrainingError
 
@@ -192,7 +192,7 @@ def write_record(folder: str | Path, **fields) -> dict:
 
 
 def set_status(folder: str | Path, status: str, **fields) -> dict:
-    """Record a status change (and when it happened)."""
+    """Record a status change (and when it happened), and announce it (``run_status``) to who listens."""
     if status not in STATUSES:
         raise ValueError(f"status {status!r} is not one of {STATUSES}")
     extra = {}
@@ -200,7 +200,9 @@ def set_status(folder: str | Path, status: str, **fields) -> dict:
         extra = {"started": _now(), "pid": os.getpid(), "host": socket.gethostname()}
     elif status in ("completed", "failed", "stopped"):
         extra = {"ended": _now()}
-    return write_record(folder, status=status, **extra, **fields)
+    record = write_record(folder, status=status, **extra, **fields)
+    events.announce("run_status", Path(folder))
+    return record
 
 
 def effective_status(record: dict) -> str:
