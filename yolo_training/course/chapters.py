@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..classroom import class_view as classroom
+from ..core import events
 from ..core.common import list_images
 from ..core.errors import YoloTrainingError
 from ..training.runs import Run
@@ -332,5 +332,5 @@ def start_chapter(chapter: int | None = None, needs: str = "export") -> Chapter:
         line += f" ({TIME_SCALE_VARIABLE}={scale:g})" if scale != 1 else ""
     print(line + ".", flush=True)
     if chapter is not None:
-        classroom.check_in(chapter)  # the instructor's class view (nothing is sent unless the student joined a class)
+        events.announce("chapter_started", chapter)  # the class view listens (it sends nothing unless the student joined)
     return Chapter(number=chapter, root=root, export=export, config=config, run=run)
