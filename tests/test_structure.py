@@ -163,3 +163,17 @@ def test_readme_shows_the_tree_from_the_subpackages_docstrings():
         assert re.search(rf"^\s*\S*{re.escape(line)}\s+{re.escape(first)}\s*$", section, re.M), (
             f"README's 'Where things live' lacks the line: {line}  {first}"
         )
+
+
+def test_the_api_page_documents_every_name_of_yt_in_its_home():
+    """docs/api.md lists each name of ``yt.__all__`` once, under the module it is defined in, and nothing else."""
+    page = (PACKAGE.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    documented = [
+        (module, name.strip())
+        for module, members in re.findall(r"^::: (\S+)\n    options:\n      members: \[([^\]]*)\]", page, re.M)
+        for name in members.split(",")
+    ]
+    assert sorted(n for _, n in documented) == sorted(yt.__all__), "docs/api.md and yt.__all__ disagree"
+    wrong = [f"{n} is documented under {m}, lives in {getattr(yt, n).__module__}"
+             for m, n in documented if getattr(yt, n).__module__ != m]
+    assert wrong == []

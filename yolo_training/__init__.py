@@ -18,6 +18,12 @@ env.configure_ultralytics()
 from .core.common import safe_extract  # noqa: E402
 from .core.devices import available_devices, pick_device, use_all_cores  # noqa: E402
 from .core.env import project_root  # noqa: E402
+
+
+# Step 0: errors, project folders, devices, the environment
+from .core.common import safe_extract  # noqa: E402
+from .core.devices import available_devices, pick_device, use_all_cores  # noqa: E402
+from .core.env import project_root  # noqa: E402
 from .core.errors import (  # noqa: E402
     ClassError,
     ConfigError,
@@ -49,7 +55,7 @@ from .data.config import load_config, write_config  # noqa: E402
 from .data.convert import import_export, ImportResult  # noqa: E402
 from .data.formats.recognition import recognise  # noqa: E402
 from .data.inspection import DatasetReport, inspect_dataset  # noqa: E402
-from .data.labels import read_class_names  # noqa: E402
+from .data.labels import LabelProblem, read_class_names  # noqa: E402
 from .data.layout import export_split_files  # noqa: E402
 from .data.merge import merge_exports, select_classes  # noqa: E402
 from .data.sample import generate_sample  # noqa: E402
@@ -65,7 +71,7 @@ from .annotate.client import (  # noqa: E402
     LabelStudio,
 )
 from .annotate.editor import box_editor, BoxEditor  # noqa: E402
-from .annotate.pull import pull_export  # noqa: E402
+from .annotate.pull import pull_export, PullResult  # noqa: E402
 from .annotate.server import (  # noqa: E402
     free_port,
     install_label_studio,
@@ -99,8 +105,16 @@ from .search.space import check_space, default_space, read_space, Space  # noqa:
 from .search.study import best_trial, explore, plot_study, study_results, train_best  # noqa: E402
 
 # Step 7: using the model
-from .inference.predictions import compare_detections, Export, export, load_model, predict, Prediction  # noqa: E402
-from .inference.prelabel import accept_predictions, preannotate  # noqa: E402
+from .inference.predictions import (  # noqa: E402
+    compare_detections,
+    DetectionComparison,
+    Export,
+    export,
+    load_model,
+    predict,
+    Prediction,
+)
+from .inference.prelabel import accept_predictions, preannotate, PreannotateResult  # noqa: E402
 
 # The course
 from .course.chapters import Chapter, course_budgets, start_chapter  # noqa: E402
@@ -154,6 +168,7 @@ __all__ = [
     "import_photos",
     "ImportResult",
     "inspect_dataset",
+    "LabelProblem",
     "load_config",
     "make_demo_video",
     "merge_exports",
@@ -179,6 +194,7 @@ __all__ = [
     "LabelingProject",
     "LabelStudio",
     "pull_export",
+    "PullResult",
     "start_label_studio",
     "stop_label_studio",
     # Step 4: training
@@ -226,10 +242,12 @@ __all__ = [
     # Step 7: using the model
     "accept_predictions",
     "compare_detections",
+    "DetectionComparison",
     "Export",
     "export",
     "load_model",
     "preannotate",
+    "PreannotateResult",
     "predict",
     "Prediction",
     # The course
