@@ -88,6 +88,24 @@ def module_course_project(tmp_path_factory):
     yield from _in_project(tmp_path_factory.mktemp("course") / "project")
 
 
+@pytest.fixture(autouse=True)
+def _docstring_examples_in_a_folder_of_their_own(request, monkeypatch):
+    """A docstring example (``--doctest-modules`` on ``yolo_training/``) runs as a student would type it.
+
+    Without the fast profile (an example shows a student's defaults), in an empty project folder of
+    its own that is also the working folder: whatever an example reads or writes is there, never in
+    the checkout.
+    """
+    if type(request.node).__name__ != "DoctestItem":
+        return
+    project = request.getfixturevalue("tmp_path") / "project"
+    project.mkdir()
+    monkeypatch.delenv("YOLO_TRAINING_PROFILE", raising=False)
+    for key, value in course_env(project).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(project)
+
+
 _NBVAL_HOME: dict[str, str] = {}
 
 

@@ -88,7 +88,8 @@ def expected_times(steps_per_second: float | None, scale: float | None = None) -
         ``{chapter: seconds}`` for every chapter of :data:`yolo_training.course.chapters.CHAPTER_MINUTES`.
 
     Examples:
-        >>> expected_times(None, scale=1.0)[4] == yolo_training.course.chapters.CHAPTER_MINUTES[4] * 60
+        >>> from yolo_training.course.chapters import CHAPTER_MINUTES
+        >>> expected_times(None, scale=1.0)[4] == CHAPTER_MINUTES[4] * 60
         True
     """
     ratio = speed_ratio(steps_per_second)

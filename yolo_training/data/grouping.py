@@ -280,8 +280,8 @@ def assign_groups(
         Image -> split name.
 
     Examples:
-        >>> assign_groups({"a": ["a.jpg"], "b": ["b.jpg"]}, {"a.jpg": [0], "b.jpg": [0]}, (0.5, 0.5))  # doctest: +SKIP
-        {'a.jpg': 'val', 'b.jpg': 'train'}
+        >>> sorted(assign_groups({"a": ["a.jpg"], "b": ["b.jpg"]}, {"a.jpg": [0], "b.jpg": [0]}, (0.5, 0.5)).items())
+        [('a.jpg', 'val'), ('b.jpg', 'train')]
     """
     names = SPLIT_NAMES[: len(ratios)]
     fixed = dict(fixed or {})
