@@ -51,7 +51,7 @@ def test_extract_every_seconds_and_max_frames(video, tmp_path):
     assert [p.name for p in result.files] == ["clip_000000.jpg", "clip_000010.jpg", "clip_000020.jpg"]
     capped = yt.extract_frames(video, tmp_path / "b", every_n_frames=2, max_frames=3, prefix="x")
     assert [p.name for p in capped.files] == ["x_000000.jpg", "x_000002.jpg", "x_000004.jpg"]
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(yt.ArgumentError, match="exactly one"):
         yt.extract_frames(video, tmp_path / "c")
 
 

@@ -112,5 +112,17 @@ def test_roboflow_layout_is_recognised_and_its_split_kept(tmp_path):
     assert report.names == list(CLASS_NAMES) and not report.problems
     result = yt.split_dataset(download, out=tmp_path / "work", config=tmp_path / "work" / "config.yaml")
     assert {split: len(files) for split, files in result.files.items()} == {"train": 21, "val": 6, "test": 3}
-    with pytest.raises(ValueError, match="layout"):
+    with pytest.raises(yt.ArgumentError, match="layout"):
         generate_sample(tmp_path / "x", layout="classify-folders")
+
+
+def test_a_bad_argument_is_one_line_on_the_command_line(tmp_path, capsys):
+    """``yolo-training sample --images 0``: the package's ArgumentError, printed as one line, no traceback."""
+    from yolo_training.cli import main
+
+    assert main(["sample", "--images", "0", "--out", str(tmp_path / "export")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == ["error: n_images must be at least 1, got 0."] and captured.out == ""
+    assert not (tmp_path / "export").exists()
+    with pytest.raises(ValueError):  # an ArgumentError is still a ValueError for code that catches that
+        generate_sample(tmp_path / "export", n_images=-1)

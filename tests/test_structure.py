@@ -8,6 +8,7 @@ with the modules named.
 from __future__ import annotations
 
 import ast
+import builtins
 import importlib
 import re
 import types
@@ -177,3 +178,39 @@ def test_the_api_page_documents_every_name_of_yt_in_its_home():
     wrong = [f"{n} is documented under {m}, lives in {getattr(yt, n).__module__}"
              for m, n in documented if getattr(yt, n).__module__ != m]
     assert wrong == []
+
+
+#: The built-in exceptions the package raises on purpose, by module: none of them reaches a student.
+INTERNAL_RAISES = {
+    ("__main__", "SystemExit"): "the command's exit code",
+    ("cli", "SystemExit"): "the command's exit code",
+    ("core.events", "KeyError"): "an event name the package's own code misspelt (the events are not public)",
+    ("data.formats.coco", "TypeError"): "caught in the same function and raised again as a DatasetError",
+    ("training.runs", "ValueError"): "set_status gets its status from the package's own code, never a student's",
+}
+
+
+def _builtin_raises() -> dict[tuple[str, str], list[int]]:
+    builtin = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
+    found: dict[tuple[str, str], list[int]] = {}
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                if isinstance(exc, ast.Name) and exc.id in builtin:
+                    found.setdefault((module, exc.id), []).append(node.lineno)
+    return found
+
+
+def test_errors_a_student_can_hit_are_the_packages_own():
+    """No ``raise ValueError(...)`` (OSError, TypeError, ...): the CLI prints those as tracebacks, not one line.
+
+    A bad argument is an :class:`yolo_training.ArgumentError`, a failed write a :class:`yolo_training.WriteError`
+    (both still the built-in type for code that catches that); the few internal invariants are listed above.
+    """
+    found = _builtin_raises()
+    students = [f"yolo_training/{MODULES[m].relative_to(PACKAGE).as_posix()}:{line}: raise {exc}"
+                for (m, exc), lines in sorted(found.items()) if (m, exc) not in INTERNAL_RAISES for line in lines]
+    assert students == [], "use an error type of yolo_training/core/errors.py:\n" + "\n".join(students)
+    stale = sorted(set(INTERNAL_RAISES) - set(found))
+    assert stale == [], f"INTERNAL_RAISES lists raises that are gone: {stale}"

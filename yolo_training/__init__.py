@@ -18,13 +18,8 @@ env.configure_ultralytics()
 from .core.common import safe_extract  # noqa: E402
 from .core.devices import available_devices, pick_device, use_all_cores  # noqa: E402
 from .core.env import project_root  # noqa: E402
-
-
-# Step 0: errors, project folders, devices, the environment
-from .core.common import safe_extract  # noqa: E402
-from .core.devices import available_devices, pick_device, use_all_cores  # noqa: E402
-from .core.env import project_root  # noqa: E402
 from .core.errors import (  # noqa: E402
+    ArgumentError,
     ClassError,
     ConfigError,
     DatasetError,
@@ -36,6 +31,7 @@ from .core.errors import (  # noqa: E402
     OutputExistsError,
     ResultsError,
     SourceError,
+    WriteError,
     YoloTrainingError,
 )
 
@@ -138,6 +134,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     # Step 0: errors, project folders, devices, the environment
+    "ArgumentError",
     "available_devices",
     "ClassError",
     "ConfigError",
@@ -154,6 +151,7 @@ __all__ = [
     "safe_extract",
     "SourceError",
     "use_all_cores",
+    "WriteError",
     "YoloTrainingError",
     # Steps 1 and 3: photos in, datasets read and checked, split and config.yaml
     "Acquired",

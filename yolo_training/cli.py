@@ -104,7 +104,7 @@ def _sample(args, root: Path) -> int:
 
     out = generate_sample(
         args.out or root / "annotations" / "export",
-        n_images=args.images or N_IMAGES,
+        n_images=N_IMAGES if args.images is None else args.images,
         seed=SEED if args.seed is None else args.seed,
         task=args.task,
         size=IMAGE_SIZE,

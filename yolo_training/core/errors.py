@@ -53,3 +53,11 @@ class DiskSpaceError(YoloTrainingError, OSError):
 
 class ClassError(YoloTrainingError, ValueError):
     """A class target (shared folder or database) or a student name that cannot be used."""
+
+
+class ArgumentError(YoloTrainingError, ValueError):
+    """A function or command was given a value it cannot use: not one of the choices, or out of range."""
+
+
+class WriteError(YoloTrainingError, OSError):
+    """A file could not be written: the disk is full, the folder read-only, or OpenCV lacks the encoder."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.errors import DatasetError, DeviceError
+from ..core.errors import ArgumentError, DatasetError, DeviceError, WriteError
 from ..core.folders import replace_output
 from ..core.common import COMMON_IMAGE_SUFFIXES, is_image, open_camera
 
@@ -62,7 +62,7 @@ def _prepare_out(out: str | Path, overwrite: bool, what: str) -> Path:
 
 def _write(path: Path, frame: np.ndarray, quality: int = 95) -> None:
     if not cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, quality]):
-        raise OSError(f"Could not write {path}; is the disk full or the folder read-only?")
+        raise WriteError(f"Could not write {path}; is the disk full or the folder read-only?")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,13 +123,13 @@ def video_info(video: str | Path) -> dict:
 
 def _frame_step(fps: float, every_n_frames: int | None, every_seconds: float | None) -> int:
     if (every_n_frames is None) == (every_seconds is None):
-        raise ValueError("Give exactly one of every_n_frames=... or every_seconds=...")
+        raise ArgumentError("Give exactly one of every_n_frames=... or every_seconds=...")
     if every_n_frames is not None:
         if int(every_n_frames) < 1:
-            raise ValueError(f"every_n_frames={every_n_frames} must be at least 1.")
+            raise ArgumentError(f"every_n_frames={every_n_frames} must be at least 1.")
         return int(every_n_frames)
     if every_seconds <= 0:
-        raise ValueError(f"every_seconds={every_seconds} must be positive.")
+        raise ArgumentError(f"every_seconds={every_seconds} must be positive.")
     if fps <= 0:
         raise DatasetError("The video does not say its frame rate, so every_seconds cannot be used; use every_n_frames.")
     return max(1, round(fps * every_seconds))
@@ -161,6 +161,10 @@ def extract_frames(
 
     Returns:
         An :class:`Acquired`: the folder, the photos, and notes on what was read.
+
+    Raises:
+        ArgumentError: not exactly one of ``every_n_frames`` and ``every_seconds``, or a step that is not positive.
+        WriteError: a frame could not be written.
 
     Examples:
         >>> frames = extract_frames("data/demo_video.mp4", "data/raw/video", every_seconds=0.5)  # doctest: +SKIP
@@ -212,6 +216,9 @@ def make_demo_video(
     Returns:
         The path of the video written.
 
+    Raises:
+        WriteError: this OpenCV can encode neither MPEG-4 nor MJPG.
+
     Examples:
         >>> video = make_demo_video("data/demo_video.mp4", seconds=2, fps=10)  # doctest: +SKIP
     """
@@ -230,7 +237,7 @@ def make_demo_video(
             break
         writer.release()
     else:
-        raise OSError("OpenCV cannot write video files here (no MPEG-4 or MJPG encoder).")
+        raise WriteError("OpenCV cannot write video files here (no MPEG-4 or MJPG encoder in this OpenCV build); the opencv-python wheel from PyPI has both.")
     try:
         for i in range(n):
             x = int(round(i * w / max(1, n - 1)))
@@ -272,11 +279,14 @@ def capture_webcam(
     Returns:
         An :class:`Acquired`: the folder, the photos, and where they came from.
 
+    Raises:
+        ArgumentError: ``every`` or ``max_images`` below 1.
+
     Examples:
         >>> shots = capture_webcam("data/raw/webcam", every=10, max_images=20, fallback_video=video)  # doctest: +SKIP
     """
     if every < 1 or max_images < 1:
-        raise ValueError(f"every={every} and max_images={max_images} must both be at least 1.")
+        raise ArgumentError(f"every={every} and max_images={max_images} must both be at least 1.")
     cap = open_camera(camera)
     if cap is None:
         message = (
@@ -531,6 +541,9 @@ def show_images(images, columns: int = 4, width: float = 3.0, titles: list[str] 
     Returns:
         The matplotlib figure.
 
+    Raises:
+        ArgumentError: no images given.
+
     Examples:
         >>> show_images(sorted(Path("data/raw/photos").glob("*.jpg"))[:8], columns=4);  # doctest: +SKIP
     """
@@ -538,7 +551,7 @@ def show_images(images, columns: int = 4, width: float = 3.0, titles: list[str] 
 
     images = list(images)
     if not images:
-        raise ValueError("No images to show.")
+        raise ArgumentError("No images to show: the list is empty (is the folder or glob pattern right?).")
     rows = (len(images) + columns - 1) // columns
     cols = min(columns, len(images))
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, width * 0.75 * rows), squeeze=False)
