@@ -1,7 +1,7 @@
 """How fast does the demo learn the bundled sample? Time to mAP50 >= 0.8 on its validation split.
 
-Runs the demo's training settings (``yolo_training.cli.DEMO_SETTINGS``: yolov8n from scratch,
-224 px, a 5-minute budget, every core) and reads ``results.csv``, whose ``time`` column is the
+Runs the demo's training settings, chapter 4's budget (``budget_settings(DEMO_BUDGET)`` of
+``yolo_training.course``: yolov8n from scratch, 224 px, a 5-minute budget, every core) and reads ``results.csv``, whose ``time`` column is the
 elapsed training time at the end of each epoch. With ``--baseline`` it also trains plain
 Ultralytics at its defaults (640 px, its own thread count) for the same 5 minutes, to show
 what the CPU defaults buy. Needs the split (`yolo-training split`).
@@ -32,12 +32,13 @@ def main() -> None:
     import sys
 
     sys.path.insert(0, str(ROOT))
-    from yolo_training.cli import DEMO_SETTINGS
+    from yolo_training.course.chapters import budget_settings
+    from yolo_training.course.demo import DEMO_BUDGET
 
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--baseline", action="store_true", help="also train plain Ultralytics at 640 px for the same time")
     a = p.parse_args()
-    settings = dict(DEMO_SETTINGS)
+    settings = budget_settings(DEMO_BUDGET)
     model = settings.pop("model")
     with tempfile.TemporaryDirectory() as tmp:
         r = run_training("package", model=model, project=tmp, name="demo", **settings)

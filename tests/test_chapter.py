@@ -72,12 +72,12 @@ def test_start_chapter_in_a_hosted_notebook_draws_the_sample(tmp_path, monkeypat
     monkeypatch.setenv("YOLO_TRAINING_HOME", str(tmp_path))
     ch = yt.start_chapter(3, needs="split")
     first = capsys.readouterr().out.strip().splitlines()[-1]
-    assert first.startswith(f"Chapter 3 in {tmp_path}: sample export drawn (360 photos), split made now 288/72 (train/val)")
+    assert first.startswith(f"Chapter 3 in {tmp_path.name}: sample export drawn (360 photos), split made now 288/72 (train/val)")
     assert ch.root == tmp_path and ch.config == tmp_path / "config.yaml" and ch.config.is_file() and ch.run is None
     assert (tmp_path / "annotations" / "images" / "train").is_dir()
     yt.start_chapter(3, needs="split")
     minutes = chapter.CHAPTER_MINUTES[3]
-    assert capsys.readouterr().out.strip() == f"Chapter 3 in {tmp_path}: export 360 photos, split 288/72 (train/val); about {minutes:.1f} min on 2 CPU cores."
+    assert capsys.readouterr().out.strip() == f"Chapter 3 in {tmp_path.name}: export 360 photos, split 288/72 (train/val); about {minutes:.1f} min on 2 CPU cores."
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import yolo_training as yt
-from yolo_training.cli import run_demo
+from yolo_training.course.demo import run_demo
 from yolo_training.data.config import prepare_data
 from yolo_training.training.settings import FAST_PROFILE, training_settings
 
@@ -28,7 +28,8 @@ def test_demo_pipeline_end_to_end(tiny_export, tmp_path, capsys):
     out = capsys.readouterr().out
     assert [p for p in RUN_FILES if not (run.dir / p).is_file()] == []
     assert (tmp_path / "config.yaml").is_file()
-    assert f"Run folder: {run.dir}" in out
+    assert f"Run folder: {run.dir.relative_to(tmp_path).as_posix()}" in out  # paths shown relative to the project
+    assert "Training with chapter 4's settings: course: the first model" in out
     for word in ("precision", "recall", "mAP50", "mAP50-95"):
         assert word in out
     assert set(run.metrics) >= {"precision", "recall", "mAP50", "mAP50-95"}

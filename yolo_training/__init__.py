@@ -114,6 +114,7 @@ from .inference.prelabel import accept_predictions, preannotate, PreannotateResu
 
 # The course
 from .course.chapters import Chapter, course_budgets, start_chapter  # noqa: E402
+from .course.demo import run_demo  # noqa: E402
 from .course.student import course_weights, student_version  # noqa: E402
 
 # For instructors
@@ -252,6 +253,7 @@ __all__ = [
     "Chapter",
     "course_budgets",
     "course_weights",
+    "run_demo",
     "start_chapter",
     "student_version",
     # For instructors

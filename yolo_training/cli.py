@@ -6,7 +6,7 @@
     yolo-training train      train a model on config.yaml (--resume RUN continues an interrupted one)
     yolo-training runs       list the training runs, or delete one
     yolo-training weights    list or fetch pretrained weights for offline use
-    yolo-training demo       all of the above on the sample, with the demo settings
+    yolo-training demo       all of the above on the sample, with chapter 4's settings
     yolo-training predict    run a trained model on photos, a folder, a video or the webcam
     yolo-training diagnose   read a training run and say what to do next
     yolo-training models     the trained models with their metrics
@@ -24,71 +24,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from .classroom import class_view as classroom
-from .classroom import workshop
-
-#: The demo's settings: what reaches mAP50 >= 0.8 on the sample within 5 minutes of a 2-core CPU
-#: (see benchmarks/bench_sample.py): a small image size and a time budget instead of epochs.
-DEMO_SETTINGS = dict(model="yolov8n", imgsz=224, epochs=100, batch=16, time=5 / 60, patience=100)
+from .classroom import class_view, workshop
+from .core import env
+from .core.commands import Command, no_arguments
 
 
 def _root() -> Path:
-    from .core.env import project_root
-
-    return project_root()
-
-
-def run_demo(root: str | Path | None = None, name: str = "demo", **overrides):
-    """The whole course pipeline on the bundled sample: report, split, config, train, plots.
-
-    Regenerates the sample only if ``annotations/export`` is missing.
-
-    Args:
-        root: the project folder (default: this project's).
-        name: the run's name.
-        **overrides: training settings that replace :data:`DEMO_SETTINGS` (``epochs``, ``project``...).
-
-    Returns:
-        The :class:`~yolo_training.training.runs.Run`.
-
-    Examples:
-        >>> run = run_demo(epochs=3)  # doctest: +SKIP
-    """
-    from .data.inspection import inspect_dataset
-    from .results.plots import show_results
-    from .data.sample import generate_sample
-    from .data.split import split_dataset
-    from .training.fit import train
-
-    root = Path(root) if root is not None else _root()
-    export = root / "annotations" / "export"
-    if not export.exists():
-        print(f"[1/5] No sample at {export}: generating it.")
-        generate_sample(export)
-    print(f"[1/5] Checking the annotations in {export}")
-    report = inspect_dataset(export)
-    print(report.summary())
-    print("\n[2/5] Splitting into train/val and writing config.yaml")
-    result = split_dataset(export, root / "annotations", ratios=(0.8, 0.2), seed=42, config=root / "config.yaml", overwrite=True)
-    print(result)
-    print("\n[3/5] Training")
-    settings = {**DEMO_SETTINGS, **overrides}
-    run = train(root / "config.yaml", name=name, **settings)
-    print("\n[4/5] Plots")
-    show_results(run)
-    print("\n[5/5] Done.")
-    print(f"Run folder: {run.dir}")
-    m = run.metrics
-    print(
-        "Final validation (best.pt): "
-        f"precision {m.get('precision', float('nan')):.3f}  recall {m.get('recall', float('nan')):.3f}  "
-        f"mAP50 {m.get('mAP50', float('nan')):.3f}  mAP50-95 {m.get('mAP50-95', float('nan')):.3f}"
-    )
-    return run
+    return env.project_root()
 
 
 # --------------------------------------------------------------------------- the commands
-# Each command is two small functions: one adds its arguments, one runs it and returns the exit code.
+# Each command is a Command (yolo_training.core.commands): its name, help line, a function that adds its
+# arguments and one that runs it and returns the exit code. The small ones have both here; workshop and
+# class keep theirs in their modules, which offer their COMMAND.
 
 
 def _sample_args(s: argparse.ArgumentParser) -> None:
@@ -103,7 +51,7 @@ def _sample(args, root: Path) -> int:
     from .data.sample import IMAGE_SIZE, N_IMAGES, SEED, generate_sample
 
     out = generate_sample(
-        args.out or root / "annotations" / "export",
+        args.out or env.export_dir(root),
         n_images=N_IMAGES if args.images is None else args.images,
         seed=SEED if args.seed is None else args.seed,
         task=args.task,
@@ -137,7 +85,7 @@ def _report(args, root: Path) -> int:
         print(run.summary())
         yt.show_results(run)
         return 0
-    export = args.export or root / "annotations" / "export"
+    export = args.export or env.export_dir(root)
     if args.import_from:
         print(yt.import_export(args.import_from, export))
     print(yt.inspect_dataset(export, near_duplicates=not args.no_near_duplicates, names=args.names, task=args.task).summary())
@@ -170,11 +118,11 @@ def _split(args, root: Path) -> int:
     from .data.split import split_dataset
 
     result = split_dataset(
-        Path(args.source) if args.source else root / "annotations" / "export",
+        Path(args.source) if args.source else env.export_dir(root),
         args.out,
         ratios=tuple(args.ratios),
         seed=args.seed,
-        config=args.config or root / "config.yaml",
+        config=args.config or env.config_path(root),
         overwrite=args.overwrite,
         train=args.train,
         val=args.val,
@@ -216,7 +164,7 @@ def _train(args, root: Path) -> int:
         run = resume(args.resume, project=args.project, device=None if args.device == "auto" else args.device)
     else:
         run = train(
-            args.config or root / "config.yaml", model=args.model, task=args.task, epochs=args.epochs, imgsz=args.imgsz,
+            args.config or env.config_path(root), model=args.model, task=args.task, epochs=args.epochs, imgsz=args.imgsz,
             batch=args.batch, device=args.device, name=args.name, project=args.project, overwrite=args.overwrite,
         )
     print(f"Run folder: {run.dir}")
@@ -267,6 +215,8 @@ def _demo_args(d: argparse.ArgumentParser) -> None:
 
 
 def _demo(args, root: Path) -> int:
+    from .course.demo import run_demo
+
     run_demo(root, name=args.name)
     return 0
 
@@ -383,7 +333,7 @@ def _explore(args, root: Path) -> int:
     study = args.study
     if not args.results:
         study = explore(
-            args.config or root / "config.yaml", trials=args.trials, space=read_space(args.space) if args.space else None,
+            args.config or env.config_path(root), trials=args.trials, space=read_space(args.space) if args.space else None,
             metric=args.metric, budget_per_trial=args.budget, study=args.study, storage=args.storage, seed=args.seed,
             pruner=args.pruner, task=args.task, device=args.device, project=args.project, if_exists=args.if_exists,
         )
@@ -392,37 +342,32 @@ def _explore(args, root: Path) -> int:
     return 0
 
 
-def _no_args(_: argparse.ArgumentParser) -> None:
-    pass
-
-
-#: name: (help, add its arguments, run it). The order is the order of ``yolo-training --help``.
-COMMANDS = {
-    "sample": ("write the procedurally drawn sample (Label Studio export layout)", _sample_args, _sample),
-    "report": ("what an export holds and what is wrong with it; or --run for a run's plots", _report_args, _report),
-    "split": ("split the export into train/val(/test) and write config.yaml", _split_args, _split),
-    "train": ("train a model on config.yaml", _train_args, _train),
-    "runs": ("list the project's training runs, or delete one", _runs_args, _runs),
-    "weights": ("list cached pretrained weights, or fetch some while online", _weights_args, _weights),
-    "demo": ("the whole pipeline on the bundled sample", _demo_args, _demo),
-    "predict": ("run a trained model on photos, a folder, a video or the webcam", _predict_args, _predict),
-    "diagnose": ("read a training run: trends, weakest class, data problems, what to do", _diagnose_args, _diagnose),
-    "models": ("the trained models of the project, with their metrics", _no_args, _models),
-    "doctor": ("versions, device, threads, offline readiness", _no_args, _doctor),
-    "course": ("write the students' version of the notebooks: solution cells emptied", _course_args, _course),
-    "label": ("Label Studio in its own venv: install once, then start / stop / status", _label_args, _label),
-    "explore": ("search training settings with Optuna; run it on several machines to share a study", _explore_args, _explore),
-    # issue 14, the workshop kit: each command's arguments and runner live in its module
-    "workshop": ("pack the course for offline laptops (online, once); is this laptop ready", workshop.add_arguments, workshop.run_command),
-    "class": ("the class at a glance (instructor); join or leave a class (student)", classroom.add_arguments, classroom.run_command),
-}
+#: Every command, in the order of ``yolo-training --help``.
+COMMANDS: tuple[Command, ...] = (
+    Command("sample", "write the procedurally drawn sample (Label Studio export layout)", _sample_args, _sample),
+    Command("report", "what an export holds and what is wrong with it; or --run for a run's plots", _report_args, _report),
+    Command("split", "split the export into train/val(/test) and write config.yaml", _split_args, _split),
+    Command("train", "train a model on config.yaml", _train_args, _train),
+    Command("runs", "list the project's training runs, or delete one", _runs_args, _runs),
+    Command("weights", "list cached pretrained weights, or fetch some while online", _weights_args, _weights),
+    Command("demo", "the whole pipeline on the bundled sample, with chapter 4's settings", _demo_args, _demo),
+    Command("predict", "run a trained model on photos, a folder, a video or the webcam", _predict_args, _predict),
+    Command("diagnose", "read a training run: trends, weakest class, data problems, what to do", _diagnose_args, _diagnose),
+    Command("models", "the trained models of the project, with their metrics", no_arguments, _models),
+    Command("doctor", "versions, device, threads, offline readiness", no_arguments, _doctor),
+    Command("course", "write the students' version of the notebooks: solution cells emptied", _course_args, _course),
+    Command("label", "Label Studio in its own venv: install once, then start / stop / status", _label_args, _label),
+    Command("explore", "search training settings with Optuna; run it on several machines to share a study", _explore_args, _explore),
+    workshop.COMMAND,
+    class_view.COMMAND,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="yolo-training", description="The yolo-training course, step by step.")
     sub = p.add_subparsers(dest="command", required=True)
-    for name, (help_text, add_arguments, _) in COMMANDS.items():
-        add_arguments(sub.add_parser(name, help=help_text))
+    for command in COMMANDS:
+        command.parser(sub)
     return p
 
 
@@ -453,8 +398,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args) -> int:
-    _, _, run = COMMANDS[args.command]
-    return run(args, _root())
+    command = next(c for c in COMMANDS if c.name == args.command)
+    return command.run(args, _root())
 
 
 if __name__ == "__main__":

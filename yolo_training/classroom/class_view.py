@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core import env, events
+from ..core.commands import Command
 from ..core.common import database_url, hide_password
 from ..core.errors import ClassError
 from ..training.runs import RECORD, effective_status, epochs_done, load_results, read_record, run_folders
@@ -668,3 +669,7 @@ def run_command(args, root: Path | None = None) -> int:
             plot_class(table=table).savefig(args.plot)
             print(f"Leaderboard saved to {args.plot}")
     return 0
+
+
+#: ``yolo-training class``, as the command line's table registers it.
+COMMAND = Command("class", "the class at a glance (instructor); join or leave a class (student)", add_arguments, run_command)

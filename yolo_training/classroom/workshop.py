@@ -45,6 +45,7 @@ from datetime import date
 from pathlib import Path
 
 from ..core import env
+from ..core.commands import Command
 from ..core.common import existing_ancestor
 from ..core.errors import DiskSpaceError, NotGeneratedError, YoloTrainingError
 from ..core.folders import check_output, replace_output
@@ -238,7 +239,7 @@ def estimate_bytes(platforms=None, python_versions=None, root: str | Path | None
     for target in _targets(platforms):
         parts[f"wheels ({target.name})"] = int(target.wheels_gib * 2**30 * len(_pythons(python_versions)))
     parts["weights"] = sum(_tree_bytes(env.weights_dir() / f"{n}.pt") for n in course_weights())
-    parts["sample"] = _tree_bytes(root / "annotations" / "export")
+    parts["sample"] = _tree_bytes(env.export_dir(root))
     parts["notebooks"] = 2 * _tree_bytes(root / "notebooks")
     parts["site"] = _tree_bytes(root / "site")
     parts["total"] = sum(parts.values())
@@ -533,12 +534,12 @@ def _course(out: Path, root: Path, report: PackReport) -> None:
     course = out / "course"
     student_version(course, root / "notebooks")
     report.parts["course/notebooks (student)"] = sum(p.stat().st_size for p in course.glob("*.ipynb"))
-    export = root / "annotations" / "export"
+    export = env.export_dir(root)
     if export.is_dir() and any(export.iterdir()):
-        shutil.copytree(export, course / "annotations" / "export")
+        shutil.copytree(export, env.export_dir(course))
     else:
-        generate_sample(course / "annotations" / "export")
-    report.parts["course/annotations (sample)"] = _tree_bytes(course / "annotations")
+        generate_sample(env.export_dir(course))
+    report.parts["course/annotations (sample)"] = _tree_bytes(env.split_dir(course))
     (course / "weights").mkdir()
     for name in course_weights(root / "notebooks"):
         cached = env.weights_dir() / f"{name}.pt"
@@ -770,3 +771,7 @@ def run_command(args, root: Path | None = None) -> int:
     facts, line = readiness(args.probe_seconds)
     print(line)
     return 0 if facts["ready"] else 1
+
+
+#: ``yolo-training workshop``, as the command line's table registers it.
+COMMAND = Command("workshop", "pack the course for offline laptops (online, once); is this laptop ready", add_arguments, run_command)

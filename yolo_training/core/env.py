@@ -23,10 +23,13 @@ import socket
 import sys
 from pathlib import Path
 
-#: Folder names the project uses, relative to :func:`project_root`.
+#: Folder and file names the project uses, relative to :func:`project_root`.
 CONFIG_DIR_NAME = ".ultralytics"
 WEIGHTS_DIR_NAME = "weights"
 RUNS_DIR_NAME = "runs"
+SPLIT_DIR_NAME = "annotations"  # the split's images/ and labels/, beside the export
+EXPORT_DIR_NAME = "export"  # inside SPLIT_DIR_NAME
+CONFIG_NAME = "config.yaml"
 
 #: The host pretrained weights are downloaded from; if its name does not resolve, we are offline.
 WEIGHTS_HOST = "github.com"
@@ -71,9 +74,119 @@ def weights_dir() -> Path:
     return project_root() / WEIGHTS_DIR_NAME
 
 
-def runs_dir() -> Path:
-    """Where training runs are written."""
-    return project_root() / RUNS_DIR_NAME
+def runs_dir(root: str | Path | None = None) -> Path:
+    """Where training runs are written: ``runs/`` of the project.
+
+    Args:
+        root: the project folder (default: :func:`project_root`).
+
+    Returns:
+        The folder (it may not exist yet).
+
+    Examples:
+        >>> runs_dir().name
+        'runs'
+    """
+    return _root(root) / RUNS_DIR_NAME
+
+
+def run_dir(name: str, task: str = "detect", root: str | Path | None = None) -> Path:
+    """The folder of one training run: ``runs/<task>/<name>`` of the project.
+
+    Args:
+        name: the run's name (``"course"``, ``"demo"``...).
+        task: ``detect``, ``segment`` or ``classify``.
+        root: the project folder (default: :func:`project_root`).
+
+    Returns:
+        The run's folder (it may not exist yet).
+
+    Examples:
+        >>> run_dir("course").relative_to(project_root()).as_posix()
+        'runs/detect/course'
+    """
+    return runs_dir(root) / task / name
+
+
+def split_dir(root: str | Path | None = None) -> Path:
+    """Where the split writes ``images/<split>`` and ``labels/<split>``: ``annotations/``, beside the export.
+
+    Args:
+        root: the project folder (default: :func:`project_root`).
+
+    Returns:
+        The folder (it may not exist yet).
+
+    Examples:
+        >>> split_dir().relative_to(project_root()).as_posix()
+        'annotations'
+    """
+    return _root(root) / SPLIT_DIR_NAME
+
+
+def export_dir(root: str | Path | None = None) -> Path:
+    """The project's annotated export (the bundled sample, or Label Studio's): ``annotations/export``.
+
+    Args:
+        root: the project folder (default: :func:`project_root`).
+
+    Returns:
+        The folder (it may not exist yet).
+
+    Examples:
+        >>> export_dir().relative_to(project_root()).as_posix()
+        'annotations/export'
+    """
+    return split_dir(root) / EXPORT_DIR_NAME
+
+
+def config_path(root: str | Path | None = None) -> Path:
+    """The project's data config, ``config.yaml`` (written by the split, read by training).
+
+    Args:
+        root: the project folder (default: :func:`project_root`).
+
+    Returns:
+        The file's path (it may not exist yet).
+
+    Examples:
+        >>> config_path().name
+        'config.yaml'
+    """
+    return _root(root) / CONFIG_NAME
+
+
+def shown_path(path: str | Path, root: str | Path | None = None) -> str:
+    """A path as the package shows it to a student: relative to the project folder.
+
+    What the package prints names paths inside the project relative to it (``runs/detect/course``),
+    so that a page executed on another machine (the course's website) does not show that
+    machine's folders; the project folder itself is shown by its name. Paths outside the project
+    are shown as they are, absolute.
+
+    Args:
+        path: the path to show.
+        root: the project folder (default: :func:`project_root`).
+
+    Returns:
+        The text to print.
+
+    Examples:
+        >>> shown_path(project_root() / "runs" / "detect" / "course")
+        'runs/detect/course'
+    """
+    root, path = _root(root).resolve(), Path(path).expanduser()
+    full = path.resolve() if path.is_absolute() else (Path.cwd() / path).resolve()
+    if full == root:
+        return root.name
+    try:
+        return full.relative_to(root).as_posix()
+    except ValueError:
+        return str(full)
+
+
+def _root(root: str | Path | None) -> Path:
+    return Path(root) if root is not None else project_root()
 
 
 def network_available() -> bool:

@@ -1,4 +1,10 @@
-"""Starting a chapter of the course in one call, and the course's time budgets in one table.
+"""The course's chapters in one registry, starting a chapter in one call, and the time budgets in one table.
+
+:data:`CHAPTERS` is the list of chapters: number, notebook, title, what it needs and starts from,
+and how long it takes. Everything else reads it: :func:`start_chapter`, the time tables, the
+website's navigation and execution order (``docs/hooks/notebooks.py``), the course benchmark and the
+tests (which check that the README, the home page and each notebook's "where we are" diagram agree
+with it). Adding a chapter is a notebook in ``notebooks/`` plus a row here.
 
 Every chapter begins with ``ch = yt.start_chapter(N, needs=...)``: it finds the project, draws the
 sample export when there is none (a hosted notebook), makes the split of chapter 3 when it is
@@ -24,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import events
+from ..core import env, events
 from ..core.common import list_images
 from ..core.errors import YoloTrainingError
 from ..training.runs import Run
@@ -37,6 +43,99 @@ REFERENCE_MACHINE = "2 CPU cores"
 COURSE_RUN = "course"
 #: What a chapter can need, each level including the ones before it.
 NEEDS = ("project", "export", "split", "run")
+
+
+@dataclass(frozen=True)
+class ChapterInfo:
+    """One chapter of the course, as :data:`CHAPTERS` lists it.
+
+    Attributes:
+        number: The chapter's number, 1 first: ``start_chapter(number)``.
+        notebook: Its notebook in ``notebooks/``, without ``.ipynb`` (also the site's page).
+        title: Its title (the notebook's heading starts with ``# <number>. <title>``; the site's menu).
+        step: Its short name on the course's path (the "where we are" diagram, the "Next:" links).
+        needs: What :func:`start_chapter` sets up for it, one of :data:`NEEDS`.
+        starts_from: The earlier chapter whose project folder it builds on (chapter 4 trains on
+            chapter 3's split), or None; the website executes it after that one, from its state.
+        minutes: The chapter top to bottom on the reference machine (``benchmarks/bench_course.py``).
+
+    Examples:
+        >>> chapter_info(4).notebook
+        '04_training'
+    """
+
+    number: int
+    notebook: str
+    title: str
+    step: str
+    needs: str
+    starts_from: int | None
+    minutes: float
+
+
+#: The chapters, in order. One row per chapter, written with keywords and plain values: the website's
+#: hook and ``benchmarks/bench_course.py`` read this table without importing the package, and the
+#: benchmark rewrites each row's ``minutes`` (measured: one fresh clone, the settings written in the
+#: notebooks; chapter 2 without Label Studio, whose first start adds about a minute where it is installed).
+CHAPTERS: tuple[ChapterInfo, ...] = (
+    ChapterInfo(number=1, notebook="01_data_acquisition", title="Data acquisition", step="Acquire", needs="export", starts_from=None, minutes=0.1),
+    ChapterInfo(number=2, notebook="02_annotation", title="Annotation", step="Annotate", needs="export", starts_from=None, minutes=0.1),
+    ChapterInfo(number=3, notebook="03_dataset_split", title="Checking and splitting", step="Check & split", needs="export", starts_from=None, minutes=0.1),
+    ChapterInfo(number=4, notebook="04_training", title="Training", step="Train", needs="split", starts_from=3, minutes=5.2),
+    ChapterInfo(number=5, notebook="05_metrics", title="Metrics and results", step="Metrics", needs="run", starts_from=4, minutes=0.1),
+    ChapterInfo(number=6, notebook="06_fine_tuning", title="Fine-tuning", step="Fine-tune", needs="run", starts_from=4, minutes=4.0),
+    ChapterInfo(number=7, notebook="07_inference", title="Inference", step="Inference", needs="run", starts_from=4, minutes=0.2),
+)
+#: The highlighted step of the "where we are" diagram.
+DIAGRAM_HIGHLIGHT = "fill:#ffb300,stroke:#333,stroke-width:3px"
+
+
+def chapter_info(number: int) -> ChapterInfo:
+    """The row of :data:`CHAPTERS` for one chapter.
+
+    Args:
+        number: The chapter's number (1 first).
+
+    Returns:
+        Its :class:`ChapterInfo`.
+
+    Raises:
+        YoloTrainingError: there is no such chapter (the message lists the chapters).
+
+    Examples:
+        >>> chapter_info(6).title
+        'Fine-tuning'
+    """
+    for info in CHAPTERS:
+        if info.number == number:
+            return info
+    raise YoloTrainingError(
+        f"There is no chapter {number!r} in the course; the chapters are "
+        + ", ".join(f"{c.number} ({c.title})" for c in CHAPTERS) + "."
+    )
+
+
+def path_diagram(highlight: int | None = None) -> str:
+    """The course's path as a Mermaid diagram, one box per chapter, one of them highlighted.
+
+    Each notebook shows it under "Where we are in the course" (its own chapter highlighted) and the
+    home page without a highlight; the tests check both against :data:`CHAPTERS`.
+
+    Args:
+        highlight: The chapter whose box is highlighted, or None.
+
+    Returns:
+        The diagram's Mermaid source (without the ```` ```mermaid ```` fence).
+
+    Examples:
+        >>> print(path_diagram(2).splitlines()[-1])
+          style B fill:#ffb300,stroke:#333,stroke-width:3px
+    """
+    ids = {c.number: chr(ord("A") + i) for i, c in enumerate(CHAPTERS)}
+    lines = ["graph LR", "  " + " --> ".join(f'{ids[c.number]}["{c.number} {c.step}"]' for c in CHAPTERS)]
+    if highlight is not None:
+        lines.append(f"  style {ids[chapter_info(highlight).number]} {DIAGRAM_HIGHLIGHT}")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -78,11 +177,8 @@ BUDGETS: dict[str, Budget] = {
                             expected=0.4),
 }
 
-#: Each chapter top to bottom on the reference machine, in minutes: its training cells and the rest
-#: (chapter 2 without Label Studio: its first start adds about a minute where it is installed). Measured by
-#: ``benchmarks/bench_course.py`` (one fresh clone, the settings written in the notebooks), which
-#: prints these two lines.
-CHAPTER_MINUTES = {1: 0.1, 2: 0.1, 3: 0.1, 4: 5.2, 5: 0.1, 6: 4.0, 7: 0.2}
+#: Each chapter top to bottom on the reference machine, in minutes (:attr:`ChapterInfo.minutes`, by number).
+CHAPTER_MINUTES = {c.number: c.minutes for c in CHAPTERS}
 #: The reference machine's :func:`~yolo_training.classroom.preflight.speed_probe` score (steps per second)
 #: in the same run: a laptop's own score over it scales :data:`CHAPTER_MINUTES` (doctor's workshop
 #: line). None: not measured, and the times are shown as measured.
@@ -196,8 +292,8 @@ def course_budgets() -> pd.DataFrame:
              expected_min=round(b.expected * scale, 2))
         for name, b in BUDGETS.items()
     ]
-    rows += [dict(chapter=n, run="", what=f"chapter {n}, top to bottom", budget="", expected_min=round(m * scale, 2))
-             for n, m in CHAPTER_MINUTES.items()]
+    rows += [dict(chapter=c.number, run="", what=f"chapter {c.number}, {c.title.lower()}, top to bottom", budget="",
+                  expected_min=round(c.minutes * scale, 2)) for c in CHAPTERS]
     return pd.DataFrame(rows)
 
 
@@ -206,7 +302,7 @@ class Chapter:
     """What a chapter works with: the project's folders, ``config.yaml`` and chapter 4's run.
 
     Attributes:
-        number: The chapter (1 to 7), or None.
+        number: The chapter (its row of :data:`CHAPTERS`), or None.
         root: The project folder (``config.yaml``, ``annotations/``, ``runs/``).
         export: The annotated export, ``annotations/export``.
         config: The split's ``config.yaml`` (it exists once the chapter needs a split).
@@ -256,13 +352,13 @@ def _ensure_export(export: Path) -> str:
     return f"sample export drawn ({len(list_images(export / 'images'))} photos)"
 
 
-def _ensure_split(export: Path, config: Path) -> str:
+def _ensure_split(export: Path, out: Path, config: Path) -> str:
     from ..data.split import split_dataset
 
-    folders = export.parent / "images"
+    folders = out / "images"
     made = ""
     if not (config.is_file() and (folders / "train").is_dir()):
-        split_dataset(export, config=config, overwrite=True, progress=False)
+        split_dataset(export, out, config=config, overwrite=True, progress=False)
         made = " made now"
     counts = {s: len(list_images(folders / s)) for s in ("train", "val", "test") if (folders / s).is_dir()}
     return f"split{made} " + "/".join(str(n) for n in counts.values()) + f" ({'/'.join(counts)})"
@@ -272,11 +368,11 @@ def _ensure_run(root: Path, config: Path):
     from ..training.runs import effective_status, read_record
     from ..training.fit import train
 
-    folder = root / "runs" / "detect" / COURSE_RUN
+    folder = env.run_dir(COURSE_RUN, root=root)
     status = effective_status(read_record(folder)) if folder.is_dir() else None
     if status in ("pending", "preparing", "training"):
         raise YoloTrainingError(
-            f"Chapter 4's run {folder} is still training (in another notebook?). Wait until it ends, then run this cell again."
+            f"Chapter 4's run {env.shown_path(folder, root)} is still training (in another notebook?). Wait until it ends, then run this cell again."
         )
     if (folder / "weights" / "best.pt").is_file():
         run = Run.from_dir(folder)
@@ -288,7 +384,40 @@ def _ensure_run(root: Path, config: Path):
     return run, f"chapter 4's run '{COURSE_RUN}' trained now"
 
 
-def start_chapter(chapter: int | None = None, needs: str = "export") -> Chapter:
+def set_up_project(needs: str = "export", root: str | Path | None = None) -> tuple[Chapter, list[str]]:
+    """What :func:`start_chapter` sets up, without its line: the export, the split and chapter 4's run, as needed.
+
+    Shared by the chapters and the demo (:func:`yolo_training.course.demo.run_demo`): what is
+    missing is made, nothing that exists is changed.
+
+    Args:
+        needs: One of :data:`NEEDS`: ``"project"``, ``"export"``, ``"split"`` or ``"run"``.
+        root: The project folder (default: :func:`~yolo_training.core.env.project_root`).
+
+    Returns:
+        ``(chapter, done)``: a :class:`Chapter` without a number, and one phrase per step saying
+        what was found or made (``"export 360 photos"``, ``"split made now 288/72 (train/val)"``).
+
+    Examples:
+        >>> ch, done = set_up_project("split")  # doctest: +SKIP
+        >>> done  # doctest: +SKIP
+        ['export 360 photos', 'split 288/72 (train/val)']
+    """
+    level = _level(needs)
+    root = Path(root) if root is not None else env.project_root()
+    export, config = env.export_dir(root), env.config_path(root)
+    done, run = [], None
+    if level >= NEEDS.index("export"):
+        done.append(_ensure_export(export))
+    if level >= NEEDS.index("split"):
+        done.append(_ensure_split(export, env.split_dir(root), config))
+    if level >= NEEDS.index("run"):
+        run, text = _ensure_run(root, config)
+        done.append(text)
+    return Chapter(number=None, root=root, export=export, config=config, run=run), done
+
+
+def start_chapter(chapter: int | None = None, needs: str | None = None) -> Chapter:
     """Set a chapter up: the project, the sample export, the split and chapter 4's run, as needed.
 
     What is missing is made: the sample export is drawn when ``annotations/export`` does not exist
@@ -298,39 +427,30 @@ def start_chapter(chapter: int | None = None, needs: str = "export") -> Chapter:
     chapter takes on the reference machine.
 
     Args:
-        chapter: The chapter's number (1 to 7), for the line it prints and its expected time.
+        chapter: The chapter's number (a row of :data:`CHAPTERS`), for the line it prints and its
+            expected time; None for the project alone.
         needs: ``"project"`` (the folder only), ``"export"`` (the annotated photos), ``"split"``
-            (and ``config.yaml``) or ``"run"`` (and chapter 4's trained model).
+            (and ``config.yaml``) or ``"run"`` (and chapter 4's trained model); None: what the
+            chapter's row of :data:`CHAPTERS` says (``"export"`` without a chapter).
 
     Returns:
         A :class:`Chapter` with ``root``, ``export``, ``config`` and ``run``.
 
     Examples:
         >>> ch = yt.start_chapter(5, needs="run")  # doctest: +SKIP
-        Chapter 5 in /home/me/yolo-training: export 360 photos, split 288/72 (train/val), chapter 4's run 'course' (mAP50 0.91); about 0.8 min on 2 CPU cores.
+        Chapter 5 in yolo-training: export 360 photos, split 288/72 (train/val), chapter 4's run 'course' (mAP50 0.91); about 0.8 min on 2 CPU cores.
         >>> table = yt.validate(ch.run)  # doctest: +SKIP
     """
-    from ..core import env
-
-    level = _level(needs)
-    root = env.project_root()
-    export = root / "annotations" / "export"
-    config = root / "config.yaml"
-    done, run = [], None
-    if level >= NEEDS.index("export"):
-        done.append(_ensure_export(export))
-    if level >= NEEDS.index("split"):
-        done.append(_ensure_split(export, config))
-    if level >= NEEDS.index("run"):
-        run, text = _ensure_run(root, config)
-        done.append(text)
+    info = chapter_info(chapter) if chapter is not None else None
+    ch, done = set_up_project(needs if needs is not None else (info.needs if info else "export"))
+    ch.number = chapter
     title = f"Chapter {chapter}" if chapter is not None else "Project"
-    line = f"{title} in {root}" + (f": {', '.join(done)}" if done else "")
-    if chapter in CHAPTER_MINUTES:
+    line = f"{title} in {env.shown_path(ch.root, ch.root)}" + (f": {', '.join(done)}" if done else "")
+    if info is not None:
         scale = time_scale()
-        line += f"; about {_minutes(CHAPTER_MINUTES[chapter] * scale)} on {REFERENCE_MACHINE}"
+        line += f"; about {_minutes(info.minutes * scale)} on {REFERENCE_MACHINE}"
         line += f" ({TIME_SCALE_VARIABLE}={scale:g})" if scale != 1 else ""
     print(line + ".", flush=True)
     if chapter is not None:
         events.announce("chapter_started", chapter)  # the class view listens (it sends nothing unless the student joined)
-    return Chapter(number=chapter, root=root, export=export, config=config, run=run)
+    return ch
