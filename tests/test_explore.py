@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -266,10 +267,26 @@ def _two_workers(config, url: str, folder: Path, trials: int = 3):
     for t in trials_done:
         assert Path(t.user_attrs["run_dir"], "weights", "best.pt").is_file()
     assert "Best trial" in outputs[0] and "Best trial" in outputs[1]
+    return trials_done, outputs
 
 
 def test_two_workers_share_a_sqlite_study(sample_config, tmp_path):
     _two_workers(sample_config, _sqlite(tmp_path / "shared.db"), tmp_path, trials=2)
+
+
+def test_two_workers_share_a_journal_file_without_a_server(sample_config, tmp_path):
+    """A class's shared folder, no database: two processes append their trials to one journal file."""
+    journal = tmp_path / "shared folder" / "class.journal"
+    trials_done, outputs = _two_workers(sample_config, str(journal), tmp_path, trials=3)
+    assert journal.is_file() and isinstance(ex.open_storage(journal), optuna.storages.JournalStorage)
+    # Each trial was trained once: its "trial N:" line is in exactly one worker's output, and every
+    # trial folder the workers made is a trial of the study (none trained and lost from it).
+    lines = [int(m) for out in outputs for m in re.findall(r"^trial (\d+): mAP50-95", out, re.M)]
+    assert sorted(lines) == [t.number for t in trials_done]
+    folders = sorted(str(p.resolve()) for i in range(2) for p in (tmp_path / f"runs{i}").glob("trial-*"))
+    assert folders == sorted(t.user_attrs["run_dir"] for t in trials_done)
+    assert "journal file" in outputs[0] and str(journal) in outputs[0]
+    assert yt.study_results("shared", journal)["state"].eq("complete").all()
 
 
 def test_two_workers_share_a_postgresql_study(sample_config, tmp_path, postgres_url):

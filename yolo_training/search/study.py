@@ -5,11 +5,13 @@ training run through :func:`yolo_training.training.fit.train`. Each epoch's vali
 Optuna, so a pruner (median or successive halving) stops trials that are clearly worse than the
 others; pruned and failed trials are recorded with their reason and the study goes on.
 
-The study lives in a database: by default a SQLite file in the project's ``runs/`` folder
+The study lives in a storage: by default a SQLite file in the project's ``runs/`` folder
 (nothing to start), so running ``explore(..., study="name")`` again continues where an
-interrupted study stopped. Any SQLAlchemy URL works too; several processes or machines share a
-study when each runs ``yolo-training explore --study NAME --storage URL`` against one
-PostgreSQL server (Optuna's database storage is the distributed engine).
+interrupted study stopped. Any SQLAlchemy URL works too, and so does a ``.journal`` file (Optuna's
+journal file storage). Several processes or machines share a study when each runs
+``yolo-training explore --study NAME --storage STORAGE`` with the same storage: one PostgreSQL
+server, or, with no server at all, one journal file on a folder they all reach (a classroom's
+shared folder): each worker appends its trials to the file under a lock file beside it.
 
 Results: :func:`study_results` (a DataFrame of trials), :func:`plot_study` (Optuna's matplotlib
 plots), :func:`best_trial` (settings, run folder and weights of the best trial) and
@@ -22,6 +24,11 @@ Several machines on one study (PostgreSQL; each worker trains on its own CPU or 
     # (let it listen on the network: listen_addresses in postgresql.conf, a host line in pg_hba.conf)
     # on every machine, with the same dataset and config.yaml; start as many as you like
     yolo-training explore --study euro --storage postgresql://yolo:PASSWORD@SERVER/studies --trials 40
+
+Several laptops on one study with a shared folder and no server (SMB, NFS or a synced folder
+mounted at ``/mnt/class`` on each)::
+
+    yolo-training explore --study euro --storage /mnt/class/euro.journal --trials 40
 
 ``--trials`` counts the trials of all workers together. Each trial's run folder stays on the
 machine that trained it (:func:`best_trial` says which host). Several workers on one machine
@@ -57,6 +64,8 @@ from ..training.fit import train
 
 #: File name of the default study database, in the project's ``runs/`` folder.
 DEFAULT_DB = "explore.db"
+#: A storage path with one of these endings is a journal file (Optuna's JournalFileBackend), not SQLite.
+JOURNAL_SUFFIXES = (".journal", ".log")
 DEFAULT_STUDY = "explore"
 #: Written into every trial's run folder: which study and trial it is, and how it ended.
 TRIAL_FILE = "explore-trial.yaml"
@@ -136,30 +145,76 @@ def default_storage() -> str:
     return f"sqlite:///{(env.runs_dir() / DEFAULT_DB).as_posix()}"
 
 
+def journal_path(storage: str | os.PathLike | None) -> Path | None:
+    """The journal file ``storage`` names, or None when it is a database (a URL, a ``.db`` path, None).
+
+    Args:
+        storage: what :func:`explore` was given as ``storage``.
+
+    Returns:
+        The absolute path of a ``.journal`` (or ``.log``) file; None for a database.
+
+    Examples:
+        >>> journal_path("/mnt/class/euro.journal").name
+        'euro.journal'
+        >>> journal_path("runs/explore.db") is None
+        True
+    """
+    if storage is None or "://" in str(storage):
+        return None
+    path = Path(storage).expanduser()
+    return path.resolve() if path.suffix.lower() in JOURNAL_SUFFIXES else None
+
+
 def _storage_url(storage: str | os.PathLike | None) -> str:
+    """The storage as messages show it (a database URL, or ``journal file PATH``)."""
+    if (journal := journal_path(storage)) is not None:
+        return f"journal file {journal}"
     return default_storage() if storage is None else database_url(storage)
 
 
+def _open_journal(path: Path):
+    """Optuna's journal file storage on ``path``, locked by a lock file beside it (no server, no database)."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL lock files work on NFSv3+, SMB and Windows, where the default symlink lock may not
+        backend = JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path)))
+        return optuna.storages.JournalStorage(backend)
+    except OSError as err:
+        raise YoloTrainingError(
+            f"Cannot open the study journal {path}: {err.strerror or err}. Check that the shared folder {path.parent} is "
+            "mounted on this machine and writable, or leave storage=None for a SQLite file in the project."
+        ) from err
+
+
 def open_storage(storage: str | os.PathLike | None = None):
-    """An Optuna database storage for ``storage`` (a SQLAlchemy URL, a ``.db`` path or ``None``).
+    """An Optuna storage for ``storage``: a database (SQLAlchemy URL, ``.db`` path, ``None``) or a journal file.
 
     Args:
-        storage: a SQLAlchemy URL (``postgresql://user:password@host/db``), a ``.db`` path, or
+        storage: a SQLAlchemy URL (``postgresql://user:password@host/db``), a ``.db`` path, a
+            ``.journal`` file (Optuna's journal file storage, for a shared folder without a server), or
             None for :func:`default_storage`.
 
     Returns:
-        An ``optuna.storages.RDBStorage``.
+        An ``optuna.storages.RDBStorage``, or an ``optuna.storages.JournalStorage`` for a journal file.
 
     Raises:
-        YoloTrainingError: the database cannot be reached or its driver is missing.
+        YoloTrainingError: the database cannot be reached, its driver is missing, or the journal's
+            folder cannot be written.
 
     Examples:
         >>> store = open_storage("runs/explore.db")  # doctest: +SKIP
+        >>> store = open_storage("/mnt/class/euro.journal")  # doctest: +SKIP
     """
     try:
         import optuna
     except ImportError as err:
         raise YoloTrainingError("Exploration needs Optuna: pip install 'yolo-training[explore]' (or pip install optuna).") from err
+    if (journal := journal_path(storage)) is not None:
+        return _open_journal(journal)
     url = _storage_url(storage)
     engine_kwargs: dict = {"pool_pre_ping": True}
     if url.startswith("sqlite:///"):
@@ -439,7 +494,8 @@ def explore(
         metric: what to optimise (see :func:`metric_names`): scores are maximised, ``val/`` losses minimised.
         budget_per_trial: the most epochs one trial trains (default 10; the fast profile caps it).
         study: the study's name.
-        storage: a SQLAlchemy URL or a ``.db`` path (default: ``runs/explore.db``).
+        storage: a SQLAlchemy URL, a ``.db`` path (default: ``runs/explore.db``), or a
+            ``.journal`` file that several machines reach (a shared folder, no server).
         seed: seeds the sampler and the trainings: the same seed tries the same settings.
         pruner: ``"median"``, ``"halving"``, None, or an ``optuna.pruners`` object.
         task: ``"detect"``, ``"segment"`` or ``"classify"``.
