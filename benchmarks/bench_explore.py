@@ -3,10 +3,12 @@
 1. Bookkeeping overhead: one study of ``--trials`` trials in this process; the study's wall time
    minus the sum of the trials' training times (``yolo_training.train`` calls), as a share of
    the trainings. Target: under 2 %.
-2. Workers: the same number of trials on a fresh SQLite study, first by one
-   ``yolo-training explore`` process, then by two sharing the study; each process uses one
-   thread (``YOLO_TRAINING_THREADS=1``) so that two workers fit on two cores. Prints the ratio
-   of wall times (below 1: two workers are faster).
+2. Workers: the same number of trials on a fresh study, first by one ``yolo-training explore``
+   process, then by two sharing the study; each process uses one thread
+   (``YOLO_TRAINING_THREADS=1``) so that two workers fit on two cores. The study is a journal file
+   (``--storage journal``, the default: a class's shared folder with no server) or a SQLite file
+   (``--storage sqlite``). Prints the ratio of wall times (below 1: two workers are faster) and
+   checks that the two workers trained every trial once.
 
 Trains from scratch on a generated sample in a temporary folder, so it needs nothing else.
 Run: ``python benchmarks/bench_explore.py`` (a few minutes on an idle 2-core CPU with the defaults;
@@ -57,12 +59,14 @@ def overhead(config: Path, folder: Path, trials: int, imgsz: int, epochs: int) -
           f"({(wall - trained - setup) / trials:.2f} s per trial after setup; target < 2 %)", flush=True)
 
 
-def workers(config: Path, folder: Path, trials: int, imgsz: int, epochs: int) -> None:
+def workers(config: Path, folder: Path, trials: int, imgsz: int, epochs: int, kind: str = "journal") -> None:
+    import yolo_training as yt
+
     (folder / "space.yaml").write_text(yaml.safe_dump(_space_file(imgsz, epochs)), encoding="utf-8")
     env = {**os.environ, "YOLO_TRAINING_THREADS": "1"}
     walls = {}
     for n in (1, 2):
-        storage = f"sqlite:///{(folder / f'workers{n}.db').as_posix()}"
+        storage = str(folder / "shared" / f"workers{n}.journal") if kind == "journal" else f"sqlite:///{(folder / f'workers{n}.db').as_posix()}"
         cmd = [sys.executable, "-m", "yolo_training", "explore", "--config", str(config), "--study", f"w{n}", "--storage", storage,
                "--trials", str(trials), "--space", str(folder / "space.yaml"), "--pruner", "none", "--seed", "1"]
         start = time.perf_counter()
@@ -73,8 +77,12 @@ def workers(config: Path, folder: Path, trials: int, imgsz: int, epochs: int) ->
             if p.returncode:
                 raise RuntimeError(f"worker failed:\n{out[-3000:]}")
         walls[n] = time.perf_counter() - start
-        print(f"[workers] {n} worker(s), 1 thread each: {trials} trials in {walls[n]:.1f} s", flush=True)
-    print(f"[workers] {os.cpu_count()} cores; ratio 2 workers / 1 worker: {walls[2] / walls[1]:.2f}  (below 1 is faster)")
+        table = yt.study_results(f"w{n}", storage)
+        runs = {str(p.resolve()) for i in range(n) for p in (folder / f"w{n}-{i}").glob("trial-*")}
+        once = sorted(runs) == sorted(table["run_dir"]) and table["state"].eq("complete").all()
+        print(f"[workers] {kind}: {n} worker(s), 1 thread each: {len(table)} trials in {walls[n]:.1f} s"
+              f" ({'each trained once' if once else 'TRIALS LOST OR REPEATED'})", flush=True)
+    print(f"[workers] {kind}, {os.cpu_count()} cores; ratio 2 workers / 1 worker: {walls[2] / walls[1]:.2f}  (below 1 is faster)")
 
 
 def main() -> None:
@@ -84,6 +92,7 @@ def main() -> None:
     p.add_argument("--imgsz", type=int, default=96)
     p.add_argument("--images", type=int, default=60, help="images in the generated sample")
     p.add_argument("--only", choices=["overhead", "workers"], default=None)
+    p.add_argument("--storage", choices=["journal", "sqlite"], default="journal", help="the workers' shared study")
     p.add_argument("--threads", default="1", help="torch threads of the overhead study (default 1: stable on a busy machine)")
     a = p.parse_args()
     os.environ.pop("YOLO_TRAINING_PROFILE", None)  # the benchmark chooses its own sizes
@@ -97,7 +106,7 @@ def main() -> None:
         if a.only in (None, "overhead"):
             overhead(config, folder, a.trials, a.imgsz, a.epochs)
         if a.only in (None, "workers"):
-            workers(config, folder, a.trials, a.imgsz, a.epochs)
+            workers(config, folder, a.trials, a.imgsz, a.epochs, a.storage)
 
 
 if __name__ == "__main__":
