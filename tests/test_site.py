@@ -27,11 +27,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from yolo_training.course.chapters import CHAPTERS as REGISTRY
 
 from conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHAPTERS = ["01_data_acquisition", "02_annotation", "03_dataset_split", "04_training", "05_metrics", "06_fine_tuning", "07_inference"]
+CHAPTERS = [c.notebook for c in REGISTRY]
 MERMAID_JS = ROOT / "docs" / "javascripts" / "mermaid.min.js"
 HOOKS = ROOT / "docs" / "hooks"
 
@@ -203,6 +204,24 @@ _WIDGET_PROBLEMS = """() => {
 }"""
 
 
+# Room for code at the browser's width (1280 px, _open): how many characters fit on a line of each code cell,
+# and whether the cell scrolls sideways (docs/stylesheets/extra.css). Before it, about 70 fitted and
+# the chapters' lines of up to 150 characters were cut off at the cell's edge.
+_CODE_ROOM = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-editor .highlight-ipynb')].map((box) => {
+  const pre = box.querySelector('pre');
+  const probe = document.createElement('span');
+  probe.textContent = '0'.repeat(100);
+  probe.style.cssText = 'position: absolute; visibility: hidden; white-space: pre';
+  pre.appendChild(probe);
+  const width = probe.getBoundingClientRect().width;
+  probe.remove();
+  const style = getComputedStyle(pre);
+  const room = pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {line: pre.innerText.split('\\n')[0].slice(0, 60), chars: Math.floor(100 * room / width),
+          scrolls: box.scrollWidth > box.clientWidth || pre.scrollWidth > pre.clientWidth};
+})"""
+
+
 def test_every_chapter_in_a_browser(served, browser, tmp_path):
     # navigation: from the home page, the menu reaches every chapter
     home, errors = _open(browser, served + "/")
@@ -232,6 +251,11 @@ def test_every_chapter_in_a_browser(served, browser, tmp_path):
             assert page.locator(f'a[href="../{nxt}/"]').count() >= 1
         # widgets show their static view (the package's fallback), never an empty box
         assert page.evaluate(_WIDGET_PROBLEMS) == [], chapter
+        # code cells: a line of 100 characters fits at 1280 px, and a longer one wraps instead of scrolling
+        cells = page.evaluate(_CODE_ROOM)
+        assert cells, f"{chapter}: no code cell found"
+        assert [c for c in cells if c["chars"] < 100] == [], f"{chapter}: code cells too narrow at 1280 px"
+        assert [c["line"] for c in cells if c["scrolls"]] == [], f"{chapter}: code cells that scroll sideways"
         if chapter in ("01_data_acquisition", "05_metrics"):
             page.screenshot(path=str(tmp_path / f"{chapter}.png"), full_page=True)
         assert errors == [], f"{chapter}: {errors}"
@@ -252,7 +276,7 @@ def _notebook(*cells: str) -> str:
     })
 
 
-def _small_site(folder: Path, notebooks: dict[str, str], starts_from: dict | None = None) -> Path:
+def _small_site(folder: Path, notebooks: dict[str, str], starts_from: dict | None = None, **options) -> Path:
     """A project with mkdocs.yml, docs/index.md and notebooks/, built with the course's own hooks."""
     (folder / "docs").mkdir(parents=True)
     (folder / "docs" / "index.md").write_text("# Home\n\n<!-- executed-notebooks -->\n")
@@ -262,7 +286,7 @@ def _small_site(folder: Path, notebooks: dict[str, str], starts_from: dict | Non
     config = {
         "site_name": "small", "docs_dir": "docs", "theme": {"name": "mkdocs"},  # MkDocs' own theme: quicker to build
         "hooks": [str(HOOKS / "notebooks.py"), str(HOOKS / "offline.py")],
-        "extra": {"executed_notebooks": {"source": "notebooks", "starts_from": starts_from or {}}},
+        "extra": {"executed_notebooks": {"source": "notebooks", "starts_from": starts_from or {}, **options}},
         "plugins": [{"mkdocs-jupyter": {"include": ["notebooks/*.ipynb"], "execute": False}}],
     }
     (folder / "mkdocs.yml").write_text(json.dumps(config))  # JSON is YAML
@@ -383,3 +407,25 @@ def test_chapters_that_build_on_each_other(tmp_path):
     assert build(YOLO_TRAINING_PROFILE="") == ["a", "b", "c"]
     assert "with the settings written in the" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert build(YOLO_TRAINING_PROFILE="") == []
+
+
+def test_the_chapter_registry_gives_the_order_the_menu_and_what_each_starts_from(tmp_path):
+    """With a registry, its rows are the chapters: their order, their titles in the menu, the chapter each starts from."""
+    _need_docs_tools()
+    leave = "import os, pathlib\n(pathlib.Path(os.environ['YOLO_TRAINING_HOME']) / 'left.txt').write_text('by first')"
+    use = "import os, pathlib\nprint('found', pathlib.Path(os.environ['YOLO_TRAINING_HOME'], 'left.txt').read_text())"
+    row = 'ChapterInfo(number={}, notebook="{}", title="{}", step="s", needs="export", starts_from={}, minutes=0.1),\n'
+    folder = _small_site(tmp_path / "course", {"z_first": _notebook(leave), "a_second": _notebook(use)},
+                         registry="chapters.py", nav_section="The course")
+    (folder / "chapters.py").write_text("CHAPTERS = (\n" + row.format(1, "z_first", "First", None) + row.format(2, "a_second", "Second", 1) + ")\n")
+    config = json.loads((folder / "mkdocs.yml").read_text())
+    (folder / "mkdocs.yml").write_text(json.dumps({**config, "nav": [{"Home": "index.md"}, {"The course": []}]}))
+    done = _build(folder, tmp_path / "site", None)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert _executed(done) == ["z_first", "a_second"]  # the registry's order, not the names'
+    assert "found by first" in (tmp_path / "site" / "notebooks" / "a_second" / "index.html").read_text(encoding="utf-8")
+    menu = re.findall(r'href="notebooks/(\w+)/" class="dropdown-item"', (tmp_path / "site" / "index.html").read_text(encoding="utf-8"))
+    assert menu == ["z_first", "a_second"]  # the menu's section, filled in from the registry
+    (folder / "notebooks" / "b_unlisted.ipynb").write_text(_notebook("print('no row')"))
+    failed = _build(folder, tmp_path / "site", None)
+    assert failed.returncode != 0 and "b_unlisted" in failed.stderr and "add its row to CHAPTERS" in failed.stderr
