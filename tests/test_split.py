@@ -161,10 +161,14 @@ def test_errors_left_out_or_repaired_never_in_the_source(tmp_path):
     (export / "labels" / "alpha.txt").write_text("1 0.5 0.5 0.5 0.5\n")
     before = tree_fingerprint(export)
 
-    plain = split(export, tmp_path / "plain", group=False)
+    plain = split(export, tmp_path / "plain", group=False, fix=False)
     left_out = plain.removed["cannot be trained on (see the report)"]
     assert sorted(left_out) == ["alpha.jpg", "pixels.jpg", "zero.jpg"]
     assert not plain.repairs
+    # by default, as Ultralytics itself: a PNG named .jpg is kept, written into the split as a real JPG
+    default = split(export, tmp_path / "default", group=False)
+    assert sorted(default.removed["cannot be trained on (see the report)"]) == ["pixels.jpg", "zero.jpg"]
+    assert any("alpha.jpg: re-saved as a real JPG" in r for r in default.repairs)
 
     fixed = split(export, tmp_path / "fixed", fix=True, group=False)
     assert fixed.removed["cannot be trained on (see the report)"] == ["pixels.jpg"]  # cannot be guessed

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..core.common import link_or_copy, progress_bar
 from ..core.errors import DatasetError
 from ..core.folders import replace_output
+from .formats.accounting import refuse_lost
 from .formats.recognition import opened, recognise
 from .labels import write_class_names
 from .layout import SPLIT_NAMES, Item, Layout
@@ -137,6 +138,8 @@ def import_export(
     progress: bool = True,
     *,
     names: list[str] | dict | None = None,
+    source_file: str | None = None,
+    allow_unread: bool = False,
 ) -> ImportResult:
     """Bring a dataset into the YOLO layout the course uses, and say what was done.
 
@@ -154,13 +157,16 @@ def import_export(
         overwrite: replace an export this package wrote there before.
         progress: show a progress bar.
         names: class names for a dataset that does not name them (list in id order or ``{id: name}``).
+        source_file: with two sources of annotations in one folder, the file to read (``"annotations.xml"``).
+        allow_unread: import even though annotation files were found but not read (listed in ``notes``).
 
     Returns:
         Where the export is, its class names, what the source was, the images written, and
         ``notes``: every problem met (file and line) and every rename.
 
     Raises:
-        DatasetError: the source cannot be recognised or holds no usable image.
+        DatasetError: the source cannot be recognised, holds no usable image, or holds annotations
+            that would be left behind (unless ``allow_unread``).
         NotGeneratedError: ``out`` holds files this package did not write.
 
     Examples:
@@ -172,10 +178,11 @@ def import_export(
     out = Path(out) if out is not None else None
     near = (out or _default_out(source)).resolve().parent if source.suffix.lower() == ".zip" else None
     with opened(source, near) as folder:
-        layout = recognise(folder, names, task)
+        layout = recognise(folder, names, task, source_file)
+        refuse_lost(layout, allow_unread)
         if layout.task == "classify":
             raise DatasetError(f"{source} holds class folders (classification): it needs no import. Give it to split_dataset() directly.")
-        notes = list(layout.notes) + [str(p) for p in layout.problems]
+        notes = list(layout.notes) + [str(p) for p in layout.problems] + [f"not read: {f}" for f in layout.not_read("error")]
         if folder != source:
             notes.insert(0, f"unpacked {source.name} safely")
         if out is None and folder == source and _is_course_export(layout):

@@ -97,15 +97,43 @@ class DatasetReport:
         """How many problems of each kind."""
         return dict(Counter(p.kind for p in self.problems))
 
+    @property
+    def files(self) -> list:
+        """Every file of the dataset, used or not read (:class:`~yolo_training.data.formats.accounting.FileUse`)."""
+        return self.layout.files if self.layout is not None else []
+
+    def _backgrounds(self) -> tuple[int, int, int]:
+        """(empty label files, images without a label file, label files whose every line was rejected)."""
+        df = self.images
+        if not len(df):
+            return 0, 0, 0
+        rejected_images = {p.image for p in self.problems if p.severity == "error" and p.image and p.line}
+        no_objects = (df["n_objects"] == 0) & df["has_label"]
+        rejected = no_objects & df["image"].isin(rejected_images)
+        return int((no_objects & ~rejected).sum()), int((~df["has_label"]).sum()), int(rejected.sum())
+
+    def _file_lines(self) -> list[str]:
+        files = self.files
+        if not files:
+            return []
+        unread = [f for f in files if not f.used]
+        lines = [f"  files: {len(files) - len(unread):,} used, {len(unread):,} not read"]
+        for severity in ("error", "warning"):
+            lines += [f"    - [{severity}] {f}" for f in unread if f.severity == severity][:20]
+        other = [f.name for f in unread if f.severity == "info"]
+        if other:
+            lines.append(f"    - {', '.join(other[:5])}{f' and {len(other) - 5} more' if len(other) > 5 else ''}: not read (no annotations)")
+        return lines
+
     def summary(self) -> str:
         df = self.images
-        empty = int(((df["n_objects"] == 0) & df["has_label"]).sum()) if len(df) else 0
-        missing = int((~df["has_label"]).sum()) if len(df) else 0
+        empty, missing, rejected = self._backgrounds()
         lines = [
             self.layout.headline() if self.layout is not None else f"Dataset {self.path}",
             f"  at {self.source or self.path} ({self.task})",
             f"  images: {len(df)}   label files: {int(df['has_label'].sum()) if len(df) else 0}   classes: {len(self.names)}",
-            f"  backgrounds: {empty + missing} ({empty} empty label files, {missing} images without a label file)",
+            f"  backgrounds: {empty + missing} ({empty} empty label files, {missing} images without a label file)"
+            + (f"; {rejected} label file(s) whose every line was rejected (see the problems)" if rejected else ""),
         ]
         if self.task == "classify":  # one class folder per image: no label files, no backgrounds
             lines[2:] = [f"  images: {len(df)}   classes: {len(self.names)} (class folders)"]
@@ -121,6 +149,7 @@ class DatasetReport:
         if self.near_duplicates:
             largest = max(self.near_duplicates, key=len)
             lines.append(f"  near-duplicates: {len(self.near_duplicates)} group(s), largest {len(largest)} images, e.g. {largest[:4]}")
+        lines += self._file_lines()
         lines += [f"  note: {n}" for n in (self.layout.notes if self.layout is not None else [])]
         lines += [f"  advice: {a}" for a in self.advice]
         if self.problems:
@@ -181,6 +210,7 @@ def inspect_dataset(
     *,
     names: list[str] | dict | None = None,
     task: str = "auto",
+    source: str | None = None,
 ) -> DatasetReport:
     """Read a dataset and report what is in it and what is wrong, without failing on bad files.
 
@@ -204,10 +234,12 @@ def inspect_dataset(
         names: class names for a dataset that does not name them (YOLO folders without
             ``classes.txt``), a list in id order or ``{id: name}``.
         task: ``"segment"`` reads COCO polygons instead of boxes.
+        source: with two sources of annotations in one folder, the file to read (``"annotations.xml"``).
 
     Returns:
         The report: ``report.summary()`` (also what printing it shows), ``report.problems``
-        (each with file and line), ``report.images`` (one row per image), ``report.advice``.
+        (each with file and line), ``report.images`` (one row per image), ``report.advice``,
+        ``report.files`` (every file of the dataset, used or not read, with the reason).
 
     Raises:
         DatasetError: the dataset cannot be recognised, or its class names are missing or disagree.
@@ -217,14 +249,14 @@ def inspect_dataset(
         >>> print(report.summary().splitlines()[0])  # doctest: +SKIP
         Label Studio YOLO export: 360 images, not split yet
     """
-    source = Path(path)
-    with opened(source) as folder:
-        layout = recognise(folder, names, task)
+    given = Path(path)
+    with opened(given) as folder:
+        layout = recognise(folder, names, task, source)
         report = inspect_layout(layout, near_duplicates, threshold, progress, workers)
-        if folder != source:  # a zip: name files as they are in it, the unpacked copy is about to go
-            report.source = source
+        if folder != given:  # a zip: name files as they are in it, the unpacked copy is about to go
+            report.source = given
             for problem in report.problems:
-                problem.file = _inside_zip(Path(problem.file), folder, source)
+                problem.file = _inside_zip(Path(problem.file), folder, given)
     return report
 
 

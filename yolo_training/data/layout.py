@@ -87,6 +87,14 @@ class Layout:
     problems: list[LabelProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     task: str | None = None  # "classify" for class folders; otherwise the labels decide
+    #: Files the reader read besides the items' images and labels (data YAML, names files, lists), with their role.
+    used: dict[Path, str] = field(default_factory=dict)
+    #: Every file of the folder, used or not read (:func:`~yolo_training.data.formats.accounting.account`).
+    files: list = field(default_factory=list)
+
+    def not_read(self, severity: str | None = None) -> list:
+        """The files that were not read (of one severity: ``"error"``, ``"warning"``, ``"info"``)."""
+        return [f for f in self.files if not f.used and (severity is None or f.severity == severity)]
 
     @property
     def splits(self) -> dict[str, str]:
@@ -330,3 +338,63 @@ def _looks_like_yolo(path: Path) -> bool:
         return not first or (len(parts) >= 5 and all(float(p) == float(p) for p in parts))
     except ValueError:
         return False
+
+
+@dataclass(frozen=True)
+class Sniff:
+    """What a file that was not read looks like: its format, and how many objects and classes it holds.
+
+    ``objects`` and ``classes`` are None where counting them would mean reading the whole format.
+    ``read`` is False for a format this package recognises but does not read (yet).
+    """
+
+    format: str
+    objects: int | None = None
+    classes: int | None = None
+    read: bool = True
+
+    def describe(self) -> str:
+        """``"CVAT for images 1.1 XML, 125 objects in 5 classes"``."""
+        counts = []
+        if self.objects is not None:
+            counts.append(f"{self.objects:,} object(s)")
+        if self.classes is not None:
+            counts.append(f"{self.classes} class(es)")
+        return self.format + (f", {' in '.join(counts)}" if counts else "")
+
+
+def file_head(path: Path, size: int = 65536) -> bytes:
+    """The first bytes of a file, without a UTF-8 byte order mark or leading blanks (b"" when unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(size).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return b""
+
+
+_zip_roots: dict[Path, Path] = {}
+
+
+def unpacked_from(folder: Path, archive: Path) -> None:
+    """Remember that ``folder`` is ``archive`` unpacked, so messages name the zip, never the temporary folder."""
+    _zip_roots[Path(folder)] = Path(archive)
+
+
+def forget_unpacked(folder: Path) -> None:
+    """The unpacked zip's folder is gone: stop naming paths below it after the zip."""
+    _zip_roots.pop(Path(folder), None)
+
+
+def shown(path: Path, root: Path | None = None) -> str:
+    """A path as the student knows it: ``pen.zip:images/a.jpg`` inside an unpacked zip, else below ``root`` (or whole)."""
+    path = Path(path)
+    for folder, archive in _zip_roots.items():
+        if path == folder or folder in path.parents:
+            member = path.relative_to(folder).as_posix()
+            return archive.name + (f":{member}" if member != "." else "")
+    if root is not None:
+        try:
+            return path.relative_to(root).as_posix() or "."
+        except ValueError:
+            pass
+    return str(path)

@@ -35,6 +35,7 @@ from ..core.folders import check_output, replace_output
 from .config import write_config
 from .convert import unique_name
 from .duplicates import HASH_THRESHOLD
+from .formats.accounting import refuse_lost
 from .formats.recognition import opened, recognise
 from .grouping import SPLIT_NAMES, assign_groups, group_images
 from .inspection import DatasetReport, inspect_layout
@@ -369,7 +370,8 @@ def _finish(report, out, files, image_groups, removed, repairs, notes, linked, c
     several = sorted((sorted(g) for g in image_groups.values() if len(g) > 1), key=lambda g: (-len(g), g))
     return SplitResult(
         out=out.resolve(), config=config_path, files=files, table=table, linked=linked, removed=dict(removed),
-        repairs=repairs + notes, groups=several, n_groups=len(image_groups), how=how,
+        repairs=repairs + notes + [f"left behind (allow_unread=True): {f}" for f in report.files if not f.used and f.severity == "error"],
+        groups=several, n_groups=len(image_groups), how=how,
     )
 
 
@@ -390,7 +392,7 @@ def split_dataset(
     frames: bool | str = "auto",
     groups: Callable[[str], str] | dict | None = None,
     threshold: int = HASH_THRESHOLD,
-    fix: bool | str | Iterable[str] = False,
+    fix: bool | str | Iterable[str] = "format",
     remove_duplicates: bool = False,
     remove_near_duplicates: bool = False,
     keep_complete: bool = False,
@@ -399,6 +401,8 @@ def split_dataset(
     report: DatasetReport | None = None,
     names: list[str] | dict | None = None,
     task: str = "auto",
+    source_file: str | None = None,
+    allow_unread: bool = False,
     progress: bool = True,
 ) -> SplitResult:
     """Split a dataset into ``out/images|labels/{train,val[,test]}`` and write ``config.yaml``.
@@ -412,10 +416,17 @@ def split_dataset(
     your own image -> group key) stay in one split. ``train``/``val``/``test`` (lists of names
     or a text file) place images explicitly; the rest is split by ``ratios``.
 
+    Every file of the dataset is accounted for (``report.files``): a split that would leave
+    annotations behind (a file in a format this package does not read, or a second source with
+    more objects than the one read) or a detection set without a single object is refused with
+    the files and the way in, unless ``allow_unread=True``.
+
     Images Ultralytics cannot train on (see :func:`~yolo_training.data.inspection.inspect_dataset`)
     are left out and listed in ``result.removed``, unless ``fix`` repairs them into the split
     (:mod:`~yolo_training.data.repairs`: ``"format"``, ``"clip"``, ``"degenerate"``, ``"exif"``, or
-    True for all). Files are hard-linked (copied where that fails); the dataset is never changed.
+    True for all; by default ``"format"``, as Ultralytics itself reads a WEBP or PNG named ``.jpg``:
+    a real JPG is written into the split). Files are hard-linked (copied where that fails); the
+    dataset is never changed.
 
     Args:
         source: the dataset folder or ``.zip``.
@@ -432,7 +443,7 @@ def split_dataset(
         frames: how video frames are recognised by name.
         groups: your own groups, image name -> key (a dict or a function).
         threshold: hash bits within which images are near-duplicates.
-        fix: repairs into the split (see above).
+        fix: repairs into the split (see above; False: none, such images are left out).
         remove_duplicates: leave out all but one of exact duplicates.
         remove_near_duplicates: leave out all but one of each near-duplicate group.
         keep_complete: only images in which every class is annotated.
@@ -442,6 +453,8 @@ def split_dataset(
             (saves inspecting it again; not for a zip).
         names: class names for a dataset that does not name them (list in id order or ``{id: name}``).
         task: ``"segment"`` reads COCO polygons instead of boxes.
+        source_file: with two sources of annotations in one folder, the file to read (``"annotations.xml"``).
+        allow_unread: split even though annotation files were found but not read (they stay listed in the report).
         progress: show progress bars.
 
     Returns:
@@ -449,7 +462,8 @@ def split_dataset(
         groups and instances per class), ``result.removed``, ``result.repairs``, ``result.config``.
 
     Raises:
-        DatasetError: the dataset cannot be read or leaves too few images; bad ratios or lists.
+        DatasetError: the dataset cannot be read, would leave annotations behind, or leaves too few
+            images; bad ratios or lists.
         NotGeneratedError: an output folder holds files this package did not write.
         OutputExistsError: an earlier split is there and ``overwrite`` is False.
 
@@ -465,8 +479,12 @@ def split_dataset(
     is_zip = source.suffix.lower() == ".zip"
     with opened(source, (Path(out) if out is not None else source.parent) if is_zip else None) as folder:
         if report is None or report.layout is None or is_zip:
-            report = inspect_layout(recognise(folder, names, task), group or remove_near_duplicates, threshold, progress)
+            layout = recognise(folder, names, task, source_file)
+            refuse_lost(layout, allow_unread, task if task != "auto" else None)
+            report = inspect_layout(layout, group or remove_near_duplicates, threshold, progress)
             report.source = source if is_zip else None
+        else:
+            refuse_lost(report.layout, allow_unread, task if task != "auto" else None)
         explicit = {s: v for s, v in (("train", train), ("val", val), ("test", test)) if v is not None}
         return _split(report, out, ratios, seed, config, overwrite, cleaning, explicit, export_splits, keep_split, group, frames, groups, progress)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ...core.errors import DatasetError
 from ..labels import LabelProblem, read_text
-from ..layout import Item, Layout, Scan, image_root_of, key_of, split_name, split_of_stem
+from ..layout import Item, Layout, Scan, Sniff, image_root_of, key_of, split_name, split_of_stem
 
 
 def is_coco(path: Path) -> bool:
@@ -173,3 +173,14 @@ def layout_from_coco(scan: Scan, jsons: list[Path], names: list[str] | None, tas
         items.append(Item(key, image, path, split, "".join(lines), origins, (w, h, 0)))
     kind = "COCO JSON" + (f" ({jsons[0].name})" if len(jsons) == 1 else f" ({len(jsons)} files)")
     return Layout(kind, scan.root, names, items, image_root, problems, notes)
+
+
+def looks_like(path: Path) -> Sniff | None:
+    """A COCO JSON that was not read: its annotations and categories; None for any other file."""
+    if path.suffix.lower() != ".json" or not is_coco(path):
+        return None
+    try:
+        data = _load(path)
+    except DatasetError:
+        return None
+    return Sniff("COCO JSON", len(data["annotations"]), len(data["categories"]))

@@ -21,7 +21,7 @@ import yaml
 from ...core.common import is_image, list_images
 from ...core.errors import DatasetError
 from ..labels import LabelProblem, names_from_mapping, read_text
-from ..layout import SPLIT_ALIASES, SPLIT_NAMES, Item, Layout, image_root_of, key_of, orphan_labels, pair_labels
+from ..layout import SPLIT_ALIASES, SPLIT_NAMES, Item, Layout, Sniff, image_root_of, key_of, orphan_labels, pair_labels
 
 
 def read_data_yaml(path: Path) -> dict | None:
@@ -155,3 +155,14 @@ def layout_from_yaml(file: Path, data: dict, kind: str) -> Layout:
         problems.append(LabelProblem(orphan, 0, "a label file without an image; the image was probably not exported. Export it again or ignore this.", "no-image", "warning"))
     layout = Layout(kind, root, names or [], items, image_root, problems, notes)
     return layout
+
+
+def looks_like(path: Path) -> Sniff | None:
+    """An Ultralytics dataset YAML that was not read; None for any other file."""
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        return None
+    data = read_data_yaml(path)
+    if data is None:
+        return None
+    names = data.get("names")
+    return Sniff("Ultralytics dataset YAML", None, len(names) if isinstance(names, (list, dict)) else data.get("nc"))

@@ -38,8 +38,13 @@ from ..layout import (
     orphan_labels,
     pair_labels,
     split_from_path,
+    shown,
     split_name,
+    forget_unpacked,
+    unpacked_from,
 )
+from .accounting import account
+from .readers import READERS
 from .voc import is_voc, layout_from_voc
 
 
@@ -63,7 +68,11 @@ def opened(source: str | Path, near: str | Path | None = None):
     if near is not None:
         Path(near).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=near, prefix=".unzip-") as tmp:
-        yield inner_root(safe_extract(source, tmp))
+        unpacked_from(Path(tmp), source)
+        try:
+            yield inner_root(safe_extract(source, tmp))
+        finally:
+            forget_unpacked(Path(tmp))
 
 
 def inner_root(folder: Path) -> Path:
@@ -75,7 +84,7 @@ def inner_root(folder: Path) -> Path:
         folder = entries[0]
 
 
-def recognise(folder: str | Path, names: list[str] | dict | None = None, task: str = "auto") -> Layout:
+def recognise(folder: str | Path, names: list[str] | dict | None = None, task: str = "auto", source: str | None = None) -> Layout:
     """What ``folder`` holds, recognised by content, as a :class:`~yolo_training.data.layout.Layout`.
 
     Args:
@@ -84,10 +93,13 @@ def recognise(folder: str | Path, names: list[str] | dict | None = None, task: s
         names: class names (a list in id order, or ``{id: name}``) for datasets that do not
             name their classes; when the dataset does, they must agree.
         task: ``"segment"`` reads COCO polygons instead of boxes; otherwise ignored.
+        source: with two sources of annotations in one folder, the file to read (``"annotations.xml"``);
+            default: the first format that claims files, in the order above.
 
     Returns:
         The layout: its kind ("Roboflow YOLO export"), class names, images with their labels and
-        split, and the problems met while pairing files.
+        split, the problems met while pairing files, and every file of the folder in
+        :attr:`~yolo_training.data.layout.Layout.files`, used or not read with the reason.
 
     Raises:
         DatasetError: nothing recognisable, or no class names where they are needed.
@@ -105,16 +117,45 @@ def recognise(folder: str | Path, names: list[str] | dict | None = None, task: s
     if not folder.is_dir():
         raise DatasetError(f"{folder.resolve()} does not exist. Give the dataset's folder or the downloaded .zip.")
     scan = Scan(folder)
-    found = find_data_yaml(scan.top(".yaml") + scan.top(".yml"), folder)
+    layout = _read_folder(scan, given, task, source)
+    layout.files = account(layout, scan, lambda p: shown(p, scan.root) if p != scan.root else shown(p))
+    return layout
+
+
+def _pick(found: list[Path], source: str | None) -> list[Path]:
+    """The files of one format, or only the one ``source=`` names (by name or path below the folder)."""
+    if source is None:
+        return found
+    return [p for p in found if p.name == source or p.as_posix().endswith("/" + source.strip("/"))]
+
+
+def _read_folder(scan: Scan, given: list[str] | None, task: str, source: str | None) -> Layout:
+    """The first format that claims files of the folder (or the one of ``source=``), read."""
+    folder = scan.root
+    if source is not None and not _pick([p for files in scan.files.values() for p in files], source):
+        raise DatasetError(f"source={source!r}: there is no such file in {shown(folder)}. Give the name of the annotation file to read.")
+    found = find_data_yaml(_pick(scan.top(".yaml") + scan.top(".yml"), source), folder)
     if found is not None:
         layout = layout_from_yaml(found[0], found[1], _yaml_kind(scan, *found))
+        layout.used[found[0]] = "data YAML"
         return _with_names(layout, given, found[0])
-    jsons = [p for p in scan.top(".json") if is_coco(p)]
+    jsons = _pick([p for p in scan.top(".json") if is_coco(p)], source)
     if jsons:
-        return layout_from_coco(scan, jsons, given, "segment" if task == "segment" else "detect")
-    xmls = [p for p in scan.top(".xml") if is_voc(p)]
+        layout = layout_from_coco(scan, jsons, given, "segment" if task == "segment" else "detect")
+        layout.used.update({p: "annotations (COCO JSON)" for p in jsons})
+        return layout
+    xmls = _pick([p for p in scan.top(".xml") if is_voc(p)], source)
     if xmls:
         return layout_from_voc(scan, xmls, given)
+    for reader in READERS:
+        claimed = _pick(reader.module.claims(scan), source)
+        if claimed:
+            layout = reader.module.read(scan, claimed, given, task)
+            layout.used.update({p: f"annotations ({reader.name})" for p in claimed})
+            return layout
+    if source is not None:
+        known = ", ".join(["a data YAML", "a COCO JSON", "VOC XML files"] + [r.name for r in READERS])
+        raise DatasetError(f"source={source!r} is not a file this package reads ({known}).")
     layout = _yolo(scan, given)
     if layout is None:
         layout = _class_folders(scan)
@@ -211,8 +252,9 @@ def _yolo(scan: Scan, given: list[str] | None) -> Layout | None:
     for orphan in orphan_labels(folders, pairs, image_folders):
         problems.append(LabelProblem(orphan, 0, "a label file without an image; the image was probably not exported. Export it again or ignore this.", "no-image", "warning"))
     layout = Layout(_yolo_kind(scan, items, sources), scan.root, names or [], items, image_root, problems)
+    layout.used.update({Path(p): "class names" for p in sources if isinstance(p, Path)})
     if names is None:
-        raise DatasetError(_ask_for_names(layout, f"{scan.root} has YOLO labels but no classes.txt, obj.names or notes.json"))
+        raise DatasetError(_ask_for_names(layout, f"{shown(scan.root)} has YOLO labels but no classes.txt, obj.names or notes.json"))
     return layout
 
 

@@ -10,13 +10,14 @@ ids: the names are sorted, unless ``names=`` gives the order.
 
 from __future__ import annotations
 
+import re
 import xml.parsers.expat
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..labels import LabelProblem
-from ..layout import Item, Layout, Scan, apply_split_files, image_root_of, key_of, split_from_path
+from ..layout import Item, Layout, Scan, Sniff, apply_split_files, image_root_of, key_of, split_from_path
 
 
 @dataclass
@@ -40,7 +41,7 @@ def is_voc(path: Path) -> bool:
             head = f.read(2048)
     except OSError:
         return False
-    return b"<annotation" in head
+    return re.search(rb"<annotation[\s>]", head) is not None  # not CVAT's <annotations>
 
 
 def read_voc(path: Path) -> VocFile:
@@ -194,3 +195,11 @@ def layout_from_voc(scan: Scan, xmls: list[Path], names: list[str] | None) -> La
         items.append(Item(key, image, voc.path, split_from_path(scan.relative(image)), text, origins, (voc.width, voc.height, voc.size_line)))
     apply_split_files(items, scan.root, problems)
     return Layout(_kind([(v.path, im) for im, v in described.items()]), scan.root, names, items, image_root, problems)
+
+
+def looks_like(path: Path) -> Sniff | None:
+    """A Pascal VOC XML that was not read: its objects; None for any other file."""
+    if path.suffix.lower() != ".xml" or not is_voc(path):
+        return None
+    voc = read_voc(path)
+    return Sniff("Pascal VOC XML", len(voc.objects), len({name for name, _, _ in voc.objects}))
