@@ -207,7 +207,41 @@ def account(layout: Layout, scan: Scan, shown=None) -> list[FileUse]:
             sniff = None
         why, severity = _not_read(path, sniff, read_count, layout)
         found.append(FileUse(path, shown(path), False, why, sniff, severity))
+    _yolo_labels_as_one_source(found, layout, read_count)
+    _name_second_sources(found, layout)
     return found
+
+
+def _yolo_labels_as_one_source(found: list[FileUse], layout: Layout, read_count) -> None:
+    """Label files that were not read are one source: their objects together against what was read."""
+    unread = [f for f in found if not f.used and f.sniff is not None and f.sniff.format == "YOLO label file"]
+    total = sum(f.sniff.objects or 0 for f in unread)
+    if not unread or not total:
+        return
+    paired = layout.kind.startswith(("YOLO", "Label Studio", "CVAT YOLO", "Roboflow YOLO"))
+    if paired:  # the dataset is read as YOLO: these label files have no image
+        why = f"YOLO label file without its image: its objects are not read ({len(unread)} such file(s), {total:,} object(s)). " \
+              "Export again with the images (Label Studio: 'YOLO with images'; CVAT: 'Save images')"
+        severity = "error" if total > read_count() else "warning"
+    else:
+        severity = "error" if total > read_count() else "warning"
+        why = (f"YOLO label file; not read: {len(unread)} label file(s) with {total:,} object(s) are a second source beside "
+               f"{layout.kind} ({read_count():,} object(s) read). To read them instead, give source='classes.txt' (their names file)")
+    for f in unread:
+        f.what, f.severity = f"{f.sniff.describe()}: {why}", severity
+
+
+def _name_second_sources(found: list[FileUse], layout: Layout) -> None:
+    """Two sources of annotations in one folder: a note that names both, says which one is used and how to pick the other."""
+    others = [f for f in found if not f.used and f.sniff is not None and f.sniff.objects and f.sniff.format != "YOLO label file"]
+    labels = [f for f in found if not f.used and f.sniff is not None and f.sniff.format == "YOLO label file"]
+    if labels and not layout.kind.startswith(("YOLO", "Label Studio", "CVAT YOLO", "Roboflow YOLO")):
+        total = sum(f.sniff.objects or 0 for f in labels)
+        layout.notes.append(f"two sources of annotations: {layout.kind} is used; also {len(labels)} YOLO label file(s) "
+                            f"with {total:,} object(s) (source='classes.txt' reads them)")
+    for f in others:
+        layout.notes.append(f"two sources of annotations: {layout.kind} is used; also {f.name} ({f.sniff.describe()})"
+                            + (f", source={Path(f.name).name!r} reads it" if f.sniff.read else ", in a format this package does not read"))
 
 
 def refuse_lost(layout: Layout, allow_unread: bool = False, task: str | None = None) -> None:

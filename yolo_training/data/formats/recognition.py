@@ -26,7 +26,7 @@ from ...core.common import COMMON_IMAGE_SUFFIXES, safe_extract
 from ...core.errors import DatasetError
 from .coco import is_coco, layout_from_coco
 from .data_yaml import find_data_yaml, layout_from_yaml
-from ..labels import LabelProblem, agreed_names, class_name_sources, names_from_lines, read_text
+from ..labels import NAMES_FILES, LabelProblem, agreed_names, class_name_sources, names_from_lines, read_text
 from ..layout import (
     Item,
     Layout,
@@ -134,6 +134,10 @@ def _read_folder(scan: Scan, given: list[str] | None, task: str, source: str | N
     folder = scan.root
     if source is not None and not _pick([p for files in scan.files.values() for p in files], source):
         raise DatasetError(f"source={source!r}: there is no such file in {shown(folder)}. Give the name of the annotation file to read.")
+    if source is not None and source.lower() in NAMES_FILES + ("notes.json",):
+        source_yolo = _yolo(scan, given)  # the names file of YOLO label files: read those
+        if source_yolo is not None:
+            return source_yolo
     found = find_data_yaml(_pick(scan.top(".yaml") + scan.top(".yml"), source), folder)
     if found is not None:
         layout = layout_from_yaml(found[0], found[1], _yaml_kind(scan, *found))
