@@ -134,3 +134,15 @@ def test_files_inside_a_zip_are_named_by_the_zip(tmp_path):
     archive = Path(shutil.make_archive(str(tmp_path / "pens"), "zip", export))
     report = yt.inspect_dataset(archive, near_duplicates=False, progress=False)
     assert "pens.zip:notes.csv" in report.summary() and ".unzip-" not in report.summary()
+
+
+def test_the_command_line_refuses_in_one_line_and_takes_allow_unread(tmp_path, capsys):
+    from yolo_training.cli import main
+
+    export = make_export(tmp_path / "e", {f"p{i}.jpg": "" for i in range(6)})
+    args = ["split", "--source", str(export), "--out", str(tmp_path / "s"), "--config", str(tmp_path / "c.yaml")]
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert "not one object" in err and "--allow-unread" in err and "Traceback" not in err
+    assert main(args + ["--allow-unread"]) == 0
+    assert (tmp_path / "c.yaml").is_file()

@@ -75,6 +75,10 @@ def _dataset_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--names", nargs="+", default=None, help="class names, id 0 first (for a dataset that ships none)")
     p.add_argument("--task", default="auto", choices=["auto", "detect", "segment", "classify"],
                    help="read labels as boxes, polygons or class folders (default: from the files)")
+    p.add_argument("--annotations", default=None, metavar="FILE",
+                   help="with two sources of annotations in one folder, the file to read (e.g. annotations.xml)")
+    p.add_argument("--allow-unread", action="store_true",
+                   help="go on although files holding annotations were found but not read (they stay listed)")
 
 
 def _report(args, root: Path) -> int:
@@ -87,8 +91,9 @@ def _report(args, root: Path) -> int:
         return 0
     export = args.export or env.export_dir(root)
     if args.import_from:
-        print(yt.import_export(args.import_from, export))
-    print(yt.inspect_dataset(export, near_duplicates=not args.no_near_duplicates, names=args.names, task=args.task).summary())
+        print(yt.import_export(args.import_from, export, source_file=args.annotations, allow_unread=args.allow_unread))
+    print(yt.inspect_dataset(export, near_duplicates=not args.no_near_duplicates, names=args.names, task=args.task,
+                             source=args.annotations).summary())
     return 0
 
 
@@ -106,7 +111,9 @@ def _split_args(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--resplit", action="store_true", help="split anew a dataset that came split by its publisher")
     _dataset_args(sp)
     sp.add_argument("--no-group", action="store_true", help="do not keep near-duplicates and video frames together")
-    sp.add_argument("--fix", nargs="*", default=None, help="repair into the split: format clip degenerate exif (none given: all)")
+    sp.add_argument("--fix", nargs="*", default=None,
+                    help="repair into the split: format clip degenerate exif (none given: all; default: format)")
+    sp.add_argument("--no-fix", action="store_true", help="repair nothing: images that need it are left out")
     sp.add_argument("--remove-duplicates", action="store_true", help="leave exact duplicate images out of the split")
     sp.add_argument("--remove-near-duplicates", action="store_true", help="leave near-duplicates out of the split (one kept)")
     sp.add_argument("--keep-complete", action="store_true", help="only images in which every class is annotated")
@@ -129,7 +136,7 @@ def _split(args, root: Path) -> int:
         test=args.test,
         export_splits=args.export_splits,
         group=not args.no_group,
-        fix=False if args.fix is None else (args.fix or True),
+        fix=False if args.no_fix else ("format" if args.fix is None else (args.fix or True)),
         remove_duplicates=args.remove_duplicates,
         remove_near_duplicates=args.remove_near_duplicates,
         keep_complete=args.keep_complete,
@@ -138,6 +145,8 @@ def _split(args, root: Path) -> int:
         keep_split=not args.resplit,
         names=args.names,
         task=args.task,
+        source_file=args.annotations,
+        allow_unread=args.allow_unread,
     )
     print(result)
     return 0
