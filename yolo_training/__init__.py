@@ -34,6 +34,7 @@ from .core.errors import (  # noqa: E402
     WriteError,
     YoloTrainingError,
 )
+from .core.runtime import hosted, HostedRuntime  # noqa: E402
 
 # Steps 1 and 3: photos in, datasets read and checked, split and config.yaml
 from .data.acquire import (  # noqa: E402
@@ -142,6 +143,8 @@ __all__ = [
     "DatasetError",
     "DeviceError",
     "DiskSpaceError",
+    "hosted",
+    "HostedRuntime",
     "LabelStudioError",
     "ModelNameError",
     "NotGeneratedError",

@@ -280,3 +280,36 @@ def configure_ultralytics() -> None:
     if any(SETTINGS.get(k) != v for k, v in wanted.items()):
         SETTINGS.update(wanted)
     _state["configured"] = True
+
+
+def set_project_root(folder: str | Path) -> Path:
+    """Make ``folder`` the project for the rest of this process: ``YOLO_TRAINING_HOME``, and Ultralytics' settings.
+
+    What a hosted runtime needs when the project moves to storage that outlives it (see
+    :func:`yolo_training.core.runtime.hosted`): every path of the package follows
+    :func:`project_root`, and Ultralytics' ``runs_dir``, ``weights_dir`` and ``datasets_dir`` are
+    pointed there too. Its config folder (``YOLO_CONFIG_DIR``) stays where it was at import, as
+    Ultralytics reads it only then; the plot font is installed in the new project as well.
+
+    Args:
+        folder: the new project folder (made when it does not exist).
+
+    Returns:
+        The folder, absolute.
+
+    Examples:
+        >>> set_project_root("/content/drive/MyDrive/yolo-training")  # doctest: +SKIP
+        PosixPath('/content/drive/MyDrive/yolo-training')
+    """
+    root = Path(folder).expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ["YOLO_TRAINING_HOME"] = str(root)
+    if _state:
+        _state["root"] = root
+    try:
+        install_font()
+    except OSError as err:
+        print(f"yolo_training: could not install the plot font in {root} ({err}).", file=sys.stderr)
+    if _state.pop("configured", False):
+        configure_ultralytics()
+    return root

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core import env, events
+from ..core import env, events, runtime
 from ..core.common import list_images
 from ..core.errors import YoloTrainingError
 from ..training.runs import Run
@@ -442,6 +442,7 @@ def start_chapter(chapter: int | None = None, needs: str | None = None) -> Chapt
         >>> table = yt.validate(ch.run)  # doctest: +SKIP
     """
     info = chapter_info(chapter) if chapter is not None else None
+    runtime.hosted()  # on Colab or Kaggle: the runtime and GPU in one line, the project on storage that outlives it
     ch, done = set_up_project(needs if needs is not None else (info.needs if info else "export"))
     ch.number = chapter
     title = f"Chapter {chapter}" if chapter is not None else "Project"
