@@ -7,9 +7,9 @@ package of the clone first on the path, **without** ``YOLO_TRAINING_PROFILE=fast
 Markdown, each chapter's time and its slowest cell, the machine (processor, cores, load average
 before and after each chapter, date) and the final metrics of chapter 4's run.
 ``--write-docs`` puts that table into docs/instructors.md, between the ``<!-- course-times -->``
-markers, and the measured minutes and the machine's speed probe score into
-``yolo_training/chapter.py`` (``CHAPTER_MINUTES``, ``REFERENCE_SPEED``: what ``doctor`` scales to a
-student's laptop). The whole course takes about 10 minutes on 2 cores: run it on an idle machine
+markers, and the measured minutes and the machine's speed probe score into the chapter registry,
+``yolo_training/course/chapters.py`` (each row's ``minutes`` of ``CHAPTERS``, and ``REFERENCE_SPEED``:
+what ``doctor`` scales to a student's laptop). The chapters, their order and titles are the registry's. The whole course takes about 10 minutes on 2 cores: run it on an idle machine
 (``make bench-course``). ``--chapters 01_data_acquisition`` runs only the chapters named.
 """
 
@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 import execute  # docs/hooks/execute.py: runs a notebook, describes the machine (shared with the site's hook)
 
 DOCS = ROOT / "docs" / "instructors.md"
-CHAPTER_PY = ROOT / "yolo_training" / "chapter.py"
+REGISTRY = Path("yolo_training") / "course" / "chapters.py"  # the chapter registry, inside a project folder
+CHAPTER_PY = ROOT / REGISTRY
 BEGIN, END = "<!-- course-times -->", "<!-- /course-times -->"
 RUN_DIR = Path("runs") / "detect" / "course"  # chapter 4's run, inside the project folder
 METRICS = {"precision": "metrics/precision(B)", "recall": "metrics/recall(B)", "mAP50": "metrics/mAP50(B)", "mAP50-95": "metrics/mAP50-95(B)"}
@@ -49,10 +50,11 @@ def clone(target: Path) -> str:
     return subprocess.run(["git", "-C", str(target), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def run_chapter(notebook: Path, project: Path, env: dict) -> dict:
+def run_chapter(row: dict, project: Path, env: dict) -> dict:
     """Execute one chapter; its time, slowest cell and load averages (and the error if a cell failed)."""
     from nbclient.exceptions import CellExecutionError
 
+    notebook = project / "notebooks" / f"{row['notebook']}.ipynb"
     before = execute.load_average()
     start = time.perf_counter()
     try:
@@ -62,8 +64,9 @@ def run_chapter(notebook: Path, project: Path, env: dict) -> dict:
         nb, run, error = e.notebook, {}, str(e).strip().splitlines()[-1][:200]
     slowest = execute.slowest_cell(nb)
     return {
-        "chapter": notebook.stem,
-        "title": execute.title(nb, notebook.stem),
+        "chapter": row["notebook"],
+        "number": row["number"],
+        "title": f"{row['number']}. {row['title']}",
         "seconds": run.get("seconds", round(time.perf_counter() - start, 1)),
         "slowest cell": slowest[0] if slowest else None,
         "slowest seconds": slowest[1] if slowest else None,
@@ -113,7 +116,7 @@ def table(results: list[dict], machine: dict, commit: str, metrics: dict | None,
                      f"{load(r['load before'])} → {load(r['load after'])} |")
     total = sum(r["seconds"] for r in results)
     lines.append(f"| **all chapters** | **{execute.fmt_duration(total)}** | | |")
-    later = [r["seconds"] for r in results if r["chapter"][:2] in ("04", "05", "06", "07")]
+    later = [r["seconds"] for r in results if 4 <= r["number"] <= 7]
     if len(later) == 4:
         lines.append(f"| chapters 4 to 7 | {execute.fmt_duration(sum(later))} | | |")
     if metrics:
@@ -139,20 +142,22 @@ def speed_probe(project: Path, env: dict) -> float:
     return float(out.strip().splitlines()[-1])
 
 
-def reference_lines(results: list[dict], score: float) -> str:
-    """The two lines of yolo_training/chapter.py that hold the reference machine's figures."""
-    minutes = {int(r["chapter"][:2]): round(r["seconds"] / 60, 1) for r in results if r["chapter"][:2].isdigit()}
-    return f"CHAPTER_MINUTES = {minutes}\nREFERENCE_SPEED: float | None = {score:.2f}"
+def reference_figures(results: list[dict], score: float) -> dict:
+    """The reference machine's figures for the registry: each chapter's minutes (by notebook) and the probe score."""
+    return {"minutes": {r["chapter"]: round(r["seconds"] / 60, 1) for r in results}, "speed": round(score, 2)}
 
 
-def write_reference(lines: str, path: Path = CHAPTER_PY) -> None:
-    """Replace the ``CHAPTER_MINUTES`` and ``REFERENCE_SPEED`` lines of ``path`` (every chapter must have been run)."""
+def write_reference(figures: dict, path: Path = CHAPTER_PY) -> None:
+    """Put the measured minutes into each row of ``CHAPTERS`` and the score into ``REFERENCE_SPEED`` (every chapter run)."""
     text = path.read_text(encoding="utf-8")
-    for line in lines.splitlines():
-        name = re.escape(line.split(" ", 1)[0].rstrip(":"))
-        text, n = re.subn(rf"^{name}\b.*$", lambda _, line=line: line, text, count=1, flags=re.MULTILINE)
+    for notebook, minutes in figures["minutes"].items():
+        text, n = re.subn(rf'^(\s*ChapterInfo\(.*\bnotebook="{re.escape(notebook)}".*\bminutes=)[0-9.]+', rf"\g<1>{minutes}",
+                          text, count=1, flags=re.MULTILINE)
         if n != 1:
-            raise SystemExit(f"{path} has no line starting with {name}")
+            raise SystemExit(f"{path} has no CHAPTERS row with notebook=\"{notebook}\" and minutes=")
+    text, n = re.subn(r"^REFERENCE_SPEED\b.*$", f"REFERENCE_SPEED: float | None = {figures['speed']:.2f}", text, count=1, flags=re.MULTILINE)
+    if n != 1:
+        raise SystemExit(f"{path} has no line starting with REFERENCE_SPEED")
     path.write_text(text, encoding="utf-8")
 
 
@@ -167,12 +172,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-course-"))
     project = work / "yolo-training"
     commit = clone(project)
-    notebooks = sorted((project / "notebooks").glob("*.ipynb"))
+    rows = execute.read_chapters(project / REGISTRY)  # the clone's chapters, in order
     if a.chapters:
-        unknown = set(a.chapters) - {n.stem for n in notebooks}
+        unknown = set(a.chapters) - {r["notebook"] for r in rows}
         if unknown:
-            raise SystemExit(f"no such notebook: {sorted(unknown)}; there are {[n.stem for n in notebooks]}")
-        notebooks = [n for n in notebooks if n.stem in a.chapters]
+            raise SystemExit(f"no such notebook: {sorted(unknown)}; there are {[r['notebook'] for r in rows]}")
+        rows = [r for r in rows if r["notebook"] in a.chapters]
     # the clone's package first on the path; every chapter with the settings written in it
     env = execute.kernel_env(project, {"PYTHONPATH": os.pathsep.join([str(project), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)},
                              drop=("YOLO_TRAINING_PROFILE",))
@@ -181,9 +186,9 @@ def main() -> None:
     score = speed_probe(project, env)
     print(f"speed probe: {score:.2f} steps/s", flush=True)
     results = []
-    for notebook in notebooks:
-        print(f"{notebook.stem} ...", end=" ", flush=True)
-        results.append(run_chapter(notebook, project, env))
+    for row in rows:
+        print(f"{row['notebook']} ...", end=" ", flush=True)
+        results.append(run_chapter(row, project, env))
         r = results[-1]
         print(execute.fmt_duration(r["seconds"]) + (f"  FAILED: {r['error']}" if r["error"] else ""), flush=True)
     metrics = final_metrics(project)
@@ -193,13 +198,13 @@ def main() -> None:
     print(block)
     if a.json:
         a.json.write_text(json.dumps({"machine": machine, "commit": commit, "chapters": results, "chapter 4 run": metrics}, indent=1))
-    lines = reference_lines(results, score)
-    print(f"\n{lines}")
+    figures = reference_figures(results, score)
+    print(f"\nminutes by chapter: {figures['minutes']}; REFERENCE_SPEED {figures['speed']:.2f}")
     if a.write_docs:
         write_docs(block)
         print(f"\nwritten to {DOCS}")
         if not a.chapters and not any(r["error"] for r in results):
-            write_reference(lines)
+            write_reference(figures)
             print(f"written to {CHAPTER_PY}")
     if a.keep:
         print(f"\nthe clone: {project}")

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
+import sys
+from pathlib import Path
 
+import nbformat
 import pytest
 
 import yolo_training as yt
 from yolo_training.course import chapters as chapter
 from yolo_training.training import runs
+
+from conftest import ROOT
+
+
 def test_chapters_4_to_7_fit_twenty_minutes_on_the_reference_machine():
     table = yt.course_budgets()
     chapters = table[table.run == ""].set_index("chapter")["expected_min"]
@@ -101,3 +110,75 @@ def test_a_run_still_training_is_not_trained_again(course_project):
     (course_project / "config.yaml").write_text("path: annotations\n")
     with pytest.raises(yt.YoloTrainingError, match="still training"):
         yt.start_chapter(5, needs="run")
+
+
+# ---------------------------------------------------------------------------------------------
+# The chapter registry: everything that lists the chapters agrees with it
+
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def _mermaid(markdown: str) -> str | None:
+    found = re.search(r"```mermaid\n(.*?)\n```", markdown, re.S)
+    return found.group(1).strip("\n") if found else None
+
+
+def test_every_notebook_is_a_row_of_the_registry_and_every_row_a_notebook():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(c.notebook for c in chapter.CHAPTERS)
+    assert [c.number for c in chapter.CHAPTERS] == list(range(1, len(chapter.CHAPTERS) + 1))
+    for info in chapter.CHAPTERS:
+        assert info.needs in chapter.NEEDS and info.minutes > 0, info
+        assert info.starts_from is None or info.starts_from < info.number, f"chapter {info.number} starts from a later one"
+        assert chapter.chapter_info(info.number) is info
+    with pytest.raises(yt.YoloTrainingError, match="Inference"):
+        chapter.chapter_info(len(chapter.CHAPTERS) + 1)
+
+
+@pytest.mark.parametrize("info", chapter.CHAPTERS, ids=lambda c: c.notebook)
+def test_each_notebook_agrees_with_its_row(info):
+    nb = nbformat.read(NOTEBOOKS / f"{info.notebook}.ipynb", as_version=4)
+    assert nb.cells[0].source.startswith(f"# {info.number}. {info.title}"), "the heading is the row's number and title"
+    diagram = next((_mermaid(c.source) for c in nb.cells if c.cell_type == "markdown" and "```mermaid" in c.source), None)
+    expected = chapter.path_diagram(info.number)
+    assert diagram == expected, f"{info.notebook}'s 'where we are' diagram should be:\n```mermaid\n{expected}\n```"
+    setup = [c.source for c in nb.cells if c.cell_type == "code"][1]
+    assert f'yt.start_chapter({info.number}, needs="{info.needs}")' in setup
+    later = [c for c in chapter.CHAPTERS if c.number == info.number + 1]
+    if later:
+        assert f"**Next:** [{later[0].step}]({later[0].notebook}.ipynb)" in nb.cells[-1].source
+
+
+def test_readme_and_home_page_list_the_registry_chapters():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("## The path", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^\| [^|]+ \| `(\w+)` \|", readme, re.M) == [c.notebook for c in chapter.CHAPTERS], \
+        "README's path table: one row per chapter of the registry, in order"
+    home = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| \[([^\]]+)\]\(notebooks/(\w+)\.ipynb\) \|", home, re.M)
+    assert rows == [(str(c.number), c.title, c.notebook) for c in chapter.CHAPTERS], "docs/index.md's table of chapters"
+    assert _mermaid(home) == chapter.path_diagram(), f"docs/index.md's diagram should be:\n{chapter.path_diagram()}"
+
+
+def test_the_site_and_the_benchmark_read_the_same_rows_without_importing_the_package():
+    sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+    try:
+        import execute
+    finally:
+        sys.path.remove(str(ROOT / "docs" / "hooks"))
+    assert execute.read_chapters(Path(chapter.__file__)) == [dataclasses.asdict(c) for c in chapter.CHAPTERS]
+
+
+def test_the_site_menu_and_execution_order_come_from_the_registry(monkeypatch):
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocs_jupyter")
+    from mkdocs.config import load_config
+
+    monkeypatch.syspath_prepend(str(ROOT / "docs" / "hooks"))
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    import notebooks as hook
+
+    config = hook.on_config(load_config(str(ROOT / "mkdocs.yml")))
+    section = next(e["The course"] for e in config.nav if isinstance(e, dict) and "The course" in e)
+    assert section == [{f"{c.number}. {c.title}": f"notebooks/{c.notebook}.ipynb"} for c in chapter.CHAPTERS]
+    assert [p.stem for p in hook._chapters()] == [c.notebook for c in chapter.CHAPTERS]
+    by_number = {c.number: c.notebook for c in chapter.CHAPTERS}
+    assert hook._build["starts_from"] == {c.notebook: by_number[c.starts_from] for c in chapter.CHAPTERS if c.starts_from}

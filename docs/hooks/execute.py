@@ -8,12 +8,15 @@ cwd in that project's ``notebooks/`` folder. Widget state is kept in the noteboo
 (nbclient's ``store_widget_state``); widgets the notebook closed (a finished progress bar) are
 left out of it, as JupyterLab stops showing them.
 
-Nothing here imports ``yolo_training``: versions are read from the installed distributions, so the
-site build stays quick when every chapter is cached.
+Nothing here imports ``yolo_training``: versions are read from the installed distributions and the
+chapter registry from its source (:func:`read_chapters`), so the site build stays quick when every
+chapter is cached and its process environment stays the builder's (importing the package would set
+its ``YOLO_CONFIG_DIR``, which the kernels would inherit).
 """
 
 from __future__ import annotations
 
+import ast
 import datetime
 import os
 import platform
@@ -34,6 +37,36 @@ DISTRIBUTIONS = ("yolo-training", "ultralytics", "torch", "torchvision", "numpy"
 RUN_METADATA = "yolo_training_run"
 #: The MIME type of a widget's view in an output.
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def read_chapters(registry: Path) -> list[dict]:
+    """The rows of the course's chapter registry (``CHAPTERS`` in ``yolo_training/course/chapters.py``), read from its source.
+
+    Each row is written ``ChapterInfo(number=..., notebook=..., ...)`` with plain values, so it is read
+    without importing the package; ``tests/test_chapter.py`` checks that this gives the package's own rows.
+
+    Args:
+        registry: the registry's file.
+
+    Returns:
+        One dict per chapter, in order: its fields by name.
+
+    Examples:
+        >>> read_chapters(Path("yolo_training/course/chapters.py"))[3]["notebook"]  # doctest: +SKIP
+        '04_training'
+    """
+    tree = ast.parse(registry.read_text(encoding="utf-8"))
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (node.targets[0] if isinstance(node, ast.Assign) else None)
+        if not (isinstance(target, ast.Name) and target.id == "CHAPTERS" and isinstance(node.value, ast.Tuple)):
+            continue
+        rows = []
+        for row in node.value.elts:
+            if not isinstance(row, ast.Call) or row.args or any(k.arg is None for k in row.keywords):
+                raise ValueError(f"{registry}, line {row.lineno}: write each row of CHAPTERS as ChapterInfo(name=value, ...)")
+            rows.append({k.arg: ast.literal_eval(k.value) for k in row.keywords})
+        return rows
+    raise ValueError(f"{registry} has no `CHAPTERS = (...)` table")
 
 
 def settings(env: dict | None = None) -> dict:

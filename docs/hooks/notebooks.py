@@ -1,7 +1,12 @@
 """MkDocs hook: the course's chapters as pages, executed once and kept, with no symlink in the repository.
 
 The notebooks stay in ``notebooks/`` (mkdocs.yml: ``extra.executed_notebooks.source``); this hook
-adds them to the site as ``notebooks/<name>.ipynb`` pages. Before that it executes each chapter
+adds them to the site as ``notebooks/<name>.ipynb`` pages. Which notebooks are chapters, their order,
+their titles in the menu (the nav section ``extra.executed_notebooks.nav_section``) and which earlier
+chapter each starts from come from the package's chapter registry (``extra.executed_notebooks.registry``:
+``CHAPTERS`` of ``yolo_training/course/chapters.py``, read from its source); a site without a
+registry takes every notebook of the folder, in name order, and ``extra.executed_notebooks.starts_from``.
+Before that it executes each chapter
 itself (``execute.py``: nbclient, one kernel per chapter, in a project folder of its own under
 the cache) and keeps the executed notebook, keyed by everything that changes its outputs:
 
@@ -67,8 +72,12 @@ def on_config(config):
     options = config.extra.get("executed_notebooks") or {}
     profile = execute.profile_name()
     cache = Path(os.environ.get("YOLO_TRAINING_SITE_CACHE") or root / ".cache" / "site").resolve() / profile
+    source = root / options.get("source", "notebooks")
+    names, starts_from = None, options.get("starts_from") or {}
+    if options.get("registry"):
+        names, starts_from = _from_registry(root / options["registry"], source, config, options.get("nav_section", "The course"))
     _build.clear()
-    _build.update(root=root, source=root / options.get("source", "notebooks"), starts_from=options.get("starts_from") or {},
+    _build.update(root=root, source=source, names=names, starts_from=starts_from,
                   cache=cache, profile=profile, used=set(), runs={})
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:  # its rendered-HTML cache, one per profile, beside ours
@@ -76,9 +85,38 @@ def on_config(config):
     return config
 
 
+def _from_registry(registry: Path, source: Path, config, section: str) -> tuple[list[str], dict]:
+    """The chapters' notebooks in order and what each starts from, from the registry; the nav section filled with them."""
+    try:
+        rows = execute.read_chapters(registry)
+    except (OSError, SyntaxError, ValueError) as err:
+        raise PluginError(f"extra.executed_notebooks.registry: {err}") from None
+    names = [row["notebook"] for row in rows]
+    found = sorted(p.stem for p in source.glob("*.ipynb"))
+    if missing := [n for n in names if n not in found]:
+        raise PluginError(f"{registry} lists {missing}, which {source} does not hold")
+    if extra := [n for n in found if n not in names]:
+        raise PluginError(f"{source} holds {extra}, which {registry} does not list: add its row to CHAPTERS")
+    by_number = {row["number"]: row["notebook"] for row in rows}
+    starts_from = {row["notebook"]: by_number.get(row["starts_from"], row["starts_from"]) for row in rows if row.get("starts_from")}
+    pages = [{f"{row['number']}. {row['title']}": f"notebooks/{row['notebook']}.ipynb"} for row in rows]
+    entry = next((e for e in config.nav or [] if isinstance(e, dict) and section in e), None)
+    if entry is None:
+        raise PluginError(f"mkdocs.yml's nav has no '{section}' entry for the chapters (extra.executed_notebooks.nav_section)")
+    entry[section] = pages
+    return names, starts_from
+
+
+def _chapters() -> list[Path]:
+    """The chapters' notebooks, in the order they are executed."""
+    if _build["names"] is not None:
+        return [_build["source"] / f"{name}.ipynb" for name in _build["names"]]
+    return sorted(_build["source"].glob("*.ipynb"))
+
+
 @event_priority(100)  # before mkdocs-jupyter's on_files, which turns .ipynb files into pages
 def on_files(files, config):
-    chapters = sorted(_build["source"].glob("*.ipynb"))
+    chapters = _chapters()
     if not chapters:
         raise PluginError(f"no notebooks in {_build['source']} (mkdocs.yml: extra.executed_notebooks.source)")
     executed = execute_chapters(chapters)
@@ -106,7 +144,7 @@ def on_page_markdown(markdown, page, config, files):
 
 def on_post_build(config):
     """The site's downloadable notebooks are the clean sources; stale cache entries go."""
-    for chapter in sorted(_build["source"].glob("*.ipynb")):
+    for chapter in _chapters():
         target = Path(config.site_dir) / "notebooks" / chapter.stem / chapter.name
         if target.parent.is_dir():
             shutil.copy2(chapter, target)
