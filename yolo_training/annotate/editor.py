@@ -164,7 +164,7 @@ def box_editor(export: str | Path = "annotations/export", images: list[str] | No
     """An offline box editor for an export; show it as a cell's last line.
 
     Args:
-        export: the export folder.
+        export: the export folder (default: ``annotations/export`` of the working folder; a notebook passes ``ch.export``).
         images: the file names to edit (default: all).
 
     Returns:

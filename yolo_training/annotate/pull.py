@@ -21,7 +21,6 @@ from pathlib import Path
 from ..core.common import is_image, list_images, safe_extract
 from ..core.errors import DatasetError, LabelStudioError
 from ..data.labels import read_class_names
-from ..core.env import project_root
 from .client import LabelingProject
 
 #: Marks an export folder written by :func:`pull_export`, with a fingerprint of what it wrote.
@@ -61,7 +60,7 @@ def pull_export(
 
     Args:
         project: the Label Studio project.
-        dest: the export folder (relative paths are in the project).
+        dest: the export folder (a relative path is relative to the working folder; a notebook passes ``ch.export``).
         replace_classes: replace an export whose class names differ from the project's; without
             it the pull stops, since the same id would mean another class.
         max_bytes: the largest export accepted.
@@ -78,8 +77,6 @@ def pull_export(
         Pulled 6 images (6 label files), classes ['10 euro', '5 euro'], into .../annotations/export
     """
     dest = Path(dest)
-    if not dest.is_absolute():
-        dest = project_root() / dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.pulling-", dir=dest.parent))
     try:

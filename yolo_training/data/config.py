@@ -67,7 +67,7 @@ def load_config(config: str | Path = "config.yaml") -> dict:
     Checks that the split folders exist and hold images, and says how to create them if not.
 
     Args:
-        config: the config file.
+        config: the config file (default: the working folder's ``config.yaml``).
 
     Returns:
         Its entries, ``path`` made absolute.

@@ -286,7 +286,7 @@ def train(
     (:func:`list_runs`), with the epoch of ``best.pt``.
 
     Args:
-        config: the split's ``config.yaml``; for ``task="classify"`` an ImageFolder
+        config: the split's ``config.yaml`` (default: the working folder's); for ``task="classify"`` an ImageFolder
             (``train/<class>/``, ``val/<class>/``).
         model: a name (``yolov8n``, ``yolo11s``, ``yolo26n``...), an architecture ``.yaml`` or a
             ``.pt`` path (see :func:`resolve_model`).

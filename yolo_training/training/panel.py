@@ -231,7 +231,7 @@ def training_panel(config: str | Path = "config.yaml", project: str | Path | Non
     run of the same name; Estimate time times a few real batches first.
 
     Args:
-        config: the split's ``config.yaml`` (or an ImageFolder for classify).
+        config: the split's ``config.yaml`` (default: the working folder's), or an ImageFolder for classify.
         project: where runs go (default: the project's ``runs/<task>/``).
         **defaults: preset the form: ``epochs=10, imgsz=224, name="euro", task="detect",
             family="yolo11", size="s", batch=8, patience=5, device="cpu"``...
