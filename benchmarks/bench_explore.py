@@ -80,7 +80,7 @@ def workers(config: Path, folder: Path, trials: int, imgsz: int, epochs: int, ki
         table = yt.study_results(f"w{n}", storage)
         runs = {str(p.resolve()) for i in range(n) for p in (folder / f"w{n}-{i}").glob("trial-*")}
         once = sorted(runs) == sorted(table["run_dir"]) and table["state"].eq("complete").all()
-        print(f"[workers] {kind}: {n} worker(s), 1 thread each: {len(table)} trials in {walls[n]:.1f} s"
+        print(f"\n[workers] {kind}: {n} worker(s), 1 thread each: {len(table)} trials in {walls[n]:.1f} s"
               f" ({'each trained once' if once else 'TRIALS LOST OR REPEATED'})", flush=True)
     print(f"[workers] {kind}, {os.cpu_count()} cores; ratio 2 workers / 1 worker: {walls[2] / walls[1]:.2f}  (below 1 is faster)")
 

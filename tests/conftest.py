@@ -104,3 +104,17 @@ def postgres_url():
     finally:
         subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "-w", "stop"], capture_output=True)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` need a CUDA GPU: on a machine without one they are skipped, and say why."""
+    gpu_tests = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_tests:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    reason = pytest.mark.skip(reason=f"needs a CUDA GPU; this machine has none (torch {torch.__version__}, CUDA build {torch.version.cuda})")
+    for item in gpu_tests:
+        item.add_marker(reason)

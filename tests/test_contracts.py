@@ -106,3 +106,34 @@ def test_a_real_run_records_the_epoch_of_best_pt(tiny_run):
     record = yt.Run.from_dir(tiny_run.dir).record
     assert record["best_epoch"] == 1 and yt.Run.from_dir(tiny_run.dir).best_epoch == 1
     assert torch_load(tiny_run.best, map_location="cpu")["train_args"]["epochs"] == 1
+
+
+def test_the_multigpu_extra_asks_for_what_ultralytics_checks_when_it_starts_ddp():
+    """Ultralytics checks cloudpickle's version before it launches DDP workers; with auto-install off (and
+    no network) a lower version fails the first multi-GPU training. The extra must ask for the same."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from ultralytics.utils import dist
+
+    checks = re.findall(r"check_requirements\(\s*[\"'](cloudpickle[^\"']*)[\"']", inspect.getsource(dist.generate_ddp_file))
+    assert checks == ["cloudpickle>=3.1.1"], (
+        f"ultralytics.utils.dist.generate_ddp_file now checks {checks}: update the multigpu extra in pyproject.toml to match"
+    )
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["optional-dependencies"]["multigpu"] == checks
+
+
+def test_hosted_runtimes_are_recognised_when_asked(monkeypatch):
+    """yt.hosted() calls Ultralytics' is_colab()/is_kaggle(): they must read the environment at each call."""
+    from ultralytics.utils import is_colab, is_kaggle
+
+    for name in ("COLAB_RELEASE_TAG", "COLAB_BACKEND_VERSION", "KAGGLE_URL_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    assert not is_colab() and not is_kaggle()
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab")
+    assert is_colab()
+    monkeypatch.setenv("PWD", "/kaggle/working")
+    monkeypatch.setenv("KAGGLE_URL_BASE", "https://www.kaggle.com")
+    assert is_kaggle()
