@@ -297,3 +297,14 @@ def test_the_wheel_installs_into_a_fresh_venv_as_the_hosted_cell_does(tmp_path):
     cli = subprocess.run([str(fresh / "bin" / "yolo-training"), "--help"], capture_output=True, text=True, timeout=120,
                          cwd=tmp_path / "content", env={**os.environ, "YOLO_CONFIG_DIR": str(tmp_path / "content" / ".config")})
     assert cli.returncode == 0 and "explore" in cli.stdout, cli.stdout + cli.stderr
+
+
+def test_a_run_of_an_earlier_hosted_runtime_counts_as_stopped(monkeypatch, tmp_path):
+    """After a disconnect the run's record names the old runtime's host: on Colab that host is gone."""
+    from yolo_training.training import runs
+
+    record = {"status": "training", "pid": 12345, "host": "old-runtime-host"}
+    assert runs.effective_status(record) == "training"  # a classmate's machine on a shared folder: may still train
+    for name, value in COLAB.items():
+        monkeypatch.setenv(name, value)
+    assert runs.effective_status(record) == "stopped"

@@ -320,7 +320,8 @@ def _label(args, root: Path) -> int:
 def _explore_args(x: argparse.ArgumentParser) -> None:
     x.add_argument("--config", default=None, help="default: config.yaml of the project")
     x.add_argument("--study", default="explore", help="study name: run again to continue it")
-    x.add_argument("--storage", default=None, help="SQLAlchemy URL or .db file shared by the workers (default: runs/explore.db)")
+    x.add_argument("--storage", default=None, help="where the workers share the study: a .db file, a .journal file on a shared folder, "
+                   "or a PostgreSQL URL (default: runs/explore.db)")
     x.add_argument("--trials", type=int, default=20, help="trials the study should hold in total, from all workers")
     x.add_argument("--metric", default="mAP50-95")
     x.add_argument("--budget", type=int, default=None, help="most epochs per trial (default 10)")

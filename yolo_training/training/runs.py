@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..core import env, events
+from ..core import env, events, runtime
 from ..core.common import pid_alive
 from ..core.errors import ModelNameError, ResultsError, YoloTrainingError
 
@@ -206,12 +206,18 @@ def set_status(folder: str | Path, status: str, **fields) -> dict:
 
 
 def effective_status(record: dict) -> str:
-    """The status to show: a ``training``/``preparing`` run whose process is gone was interrupted."""
+    """The status to show: a ``training``/``preparing`` run whose process is gone was interrupted.
+
+    On a hosted runtime (Colab, Kaggle) a run recorded by another host was interrupted too: each
+    reconnection is a new machine, and the earlier one is gone with its process.
+    """
     status = record.get("status", "completed")
     if status in ("training", "preparing", "pending") and record.get("pid"):
         same_host = record.get("host") in (None, socket.gethostname())
         if same_host and not pid_alive(int(record["pid"])):
             return "stopped"
+        if not same_host and runtime.hosted_runtime() is not None:
+            return "stopped"  # a hosted runtime is a new host after each disconnect: the earlier runtime is gone
     return status
 
 
