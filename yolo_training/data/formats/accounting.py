@@ -221,7 +221,7 @@ def _yolo_labels_as_one_source(found: list[FileUse], layout: Layout, read_count)
     paired = layout.kind.startswith(("YOLO", "Label Studio", "CVAT YOLO", "Roboflow YOLO"))
     if paired:  # the dataset is read as YOLO: these label files have no image
         why = f"YOLO label file without its image: its objects are not read ({len(unread)} such file(s), {total:,} object(s)). " \
-              "Export again with the images (Label Studio: 'YOLO with images'; CVAT: 'Save images')"
+              + _where_their_images_are(unread, layout)
         severity = "error" if total > read_count() else "warning"
     else:
         severity = "error" if total > read_count() else "warning"
@@ -229,6 +229,18 @@ def _yolo_labels_as_one_source(found: list[FileUse], layout: Layout, read_count)
                f"{layout.kind} ({read_count():,} object(s) read). To read them instead, give source='classes.txt' (their names file)")
     for f in unread:
         f.what, f.severity = f"{f.sniff.describe()}: {why}", severity
+
+
+def _where_their_images_are(labels: list[FileUse], layout: Layout) -> str:
+    """The way in for label files without images: their images are elsewhere in the folder, or were not exported."""
+    unpaired = {item.image.stem: item.image for item in layout.items if item.label is None}
+    found = [(f.path, unpaired[f.path.stem]) for f in labels if f.path.stem in unpaired]
+    if not found:
+        return "Export again with the images (Label Studio: 'YOLO with images'; CVAT: 'Save images')"
+    label, image = found[0]
+    return (f"Their images are here but not where Ultralytics looks ({len(found)} of them, e.g. {image.parent.name}/{image.name} "
+            f"for {label.parent.name}/{label.name}): it pairs images/x.jpg with labels/x.txt, or x.jpg with x.txt beside it. "
+            f"Rename {image.parent.name}/ to images/ and {label.parent.name}/ to labels/ (in a copy), then call again")
 
 
 def _name_second_sources(found: list[FileUse], layout: Layout) -> None:
@@ -271,7 +283,11 @@ def refuse_lost(layout: Layout, allow_unread: bool = False, task: str | None = N
     lost = [use for use in layout.files if not use.used and use.severity == "error"]
     override = "To split without them anyway, say so: allow_unread=True (CLI: --allow-unread)."
     if lost:
-        shown = "\n".join(f"  - {use}" for use in lost[:10]) + (f"\n  - ... and {len(lost) - 10} more" if len(lost) > 10 else "")
+        labels = [use for use in lost if use.sniff is not None and use.sniff.format == "YOLO label file"]
+        lines = [str(use) for use in lost if use not in labels][:10]
+        if labels:  # one line for all of them: they are one source
+            lines.append(f"{len(labels)} YOLO label file(s) ({labels[0].name}, ...): {labels[0].what.split(': ', 1)[-1]}")
+        shown = "\n".join(f"  - {line}" for line in lines)
         raise DatasetError(
             f"{layout.root.name} was read as {layout.kind}, but {len(lost)} file(s) holding annotations were not read, "
             f"so the split would leave them behind:\n{shown}\n{override}"
