@@ -146,3 +146,11 @@ def test_the_command_line_refuses_in_one_line_and_takes_allow_unread(tmp_path, c
     assert "not one object" in err and "--allow-unread" in err and "Traceback" not in err
     assert main(args + ["--allow-unread"]) == 0
     assert (tmp_path / "c.yaml").is_file()
+
+
+def test_training_refuses_a_config_whose_labels_hold_no_object(tmp_path):
+    """A config.yaml written by hand (or a split forced with allow_unread) over backgrounds only: refused before training."""
+    export = make_export(tmp_path / "e", {f"p{i}.jpg": "" for i in range(6)})
+    yt.split_dataset(export, tmp_path / "s", config=tmp_path / "config.yaml", progress=False, allow_unread=True)
+    with pytest.raises(yt.ConfigError, match="not one object"):
+        yt.train(tmp_path / "config.yaml", project=tmp_path / "runs")

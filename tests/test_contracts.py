@@ -137,3 +137,10 @@ def test_hosted_runtimes_are_recognised_when_asked(monkeypatch):
     monkeypatch.setenv("PWD", "/kaggle/working")
     monkeypatch.setenv("KAGGLE_URL_BASE", "https://www.kaggle.com")
     assert is_kaggle()
+
+
+def test_ultralytics_pairs_images_and_labels_as_the_package_checks():
+    """settings._holds_an_object asks Ultralytics' own img2label_paths where an image's labels are."""
+    from ultralytics.data.utils import img2label_paths
+
+    assert img2label_paths(["/d/images/train/a.jpg"]) == ["/d/labels/train/a.txt"]

@@ -126,7 +126,27 @@ def train_image_count(config: str | Path, task: str) -> int:
     total = sum(_count_images(Path(data["path"]) / t) for t in train_dirs)
     if total == 0:
         raise ConfigError(f"The train folder(s) {train_dirs} named in {config} hold no images. Run the split again.")
+    if not any(_holds_an_object(Path(data["path"]) / t) for t in train_dirs):
+        raise ConfigError(
+            f"The train folder(s) {train_dirs} named in {config} hold {total} image(s) but not one object in their label files "
+            "(Ultralytics reads images/x.jpg's labels from labels/x.txt): a model would learn only backgrounds, mAP 0. "
+            "Make the split with split_dataset(), which says which annotations it could not read and how to bring them in."
+        )
     return total
+
+
+def _holds_an_object(folder: Path) -> bool:
+    """Whether any image below ``folder`` has a label file with a line, where Ultralytics looks for it."""
+    from ultralytics.data.utils import img2label_paths
+
+    images = [str(p) for p in folder.rglob("*") if p.is_file() and is_image(p)] if folder.is_dir() else []
+    for label in img2label_paths(images):
+        try:
+            if Path(label).read_text(encoding="utf-8", errors="replace").strip():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def check_best_metric(best_metric: str | None, task: str) -> str | None:
