@@ -320,3 +320,69 @@ def read_labels(image: Path, label: Path, n_classes: int, key: str | None = None
     result = parse_labels(text, n_classes, label, image=key)
     result.image = image
     return result
+
+
+def box_line(cls: int, x0: float, y0: float, x1: float, y1: float, width: float, height: float) -> str:
+    """A YOLO box line from a box in pixels (corners in any order), as fractions of the image.
+
+    Args:
+        cls: the class id.
+        x0: one corner's x in pixels; ``y0``, ``x1``, ``y1`` likewise (the opposite corner).
+        y0: see ``x0``.
+        x1: see ``x0``.
+        y1: see ``x0``.
+        width: the image's width in pixels.
+        height: the image's height in pixels.
+
+    Returns:
+        ``"cls xc yc w h"`` with six decimals, no newline.
+
+    Example:
+        >>> box_line(1, 10, 20, 30, 60, 100, 100)
+        '1 0.200000 0.400000 0.200000 0.400000'
+    """
+    x0, x1 = sorted((x0, x1))
+    y0, y1 = sorted((y0, y1))
+    return f"{cls} {(x0 + x1) / 2 / width:.6f} {(y0 + y1) / 2 / height:.6f} {(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}"
+
+
+def polygon_line(cls: int, points: list[tuple[float, float]], width: float, height: float) -> str:
+    """A YOLO segmentation line from a polygon in pixels.
+
+    Args:
+        cls: the class id.
+        points: the polygon's (x, y) corners in pixels.
+        width: the image's width in pixels.
+        height: the image's height in pixels.
+
+    Returns:
+        ``"cls x1 y1 x2 y2 ..."`` as fractions, no newline.
+
+    Example:
+        >>> polygon_line(0, [(0, 0), (50, 0), (50, 25)], 100, 50)
+        '0 0.000000 0.000000 0.500000 0.000000 0.500000 0.500000'
+    """
+    return f"{cls} " + " ".join(f"{x / width:.6f} {y / height:.6f}" for x, y in points)
+
+
+def region_line(cls: int, points: list[tuple[float, float]], width: float, height: float, segment: bool) -> str:
+    """A polygon as a YOLO line: the polygon itself for segmentation, its bounding box for detection.
+
+    Args:
+        cls: the class id.
+        points: the (x, y) corners in pixels.
+        width: the image's width in pixels.
+        height: the image's height in pixels.
+        segment: True for a segmentation line.
+
+    Returns:
+        The YOLO line, no newline.
+
+    Example:
+        >>> region_line(0, [(10, 10), (30, 10), (20, 40)], 100, 100, segment=False)
+        '0 0.200000 0.250000 0.200000 0.300000'
+    """
+    if segment:
+        return polygon_line(cls, points, width, height)
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return box_line(cls, min(xs), min(ys), max(xs), max(ys), width, height)

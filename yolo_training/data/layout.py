@@ -398,3 +398,31 @@ def shown(path: Path, root: Path | None = None) -> str:
         except ValueError:
             pass
     return str(path)
+
+
+def images_by_name(images: list[Path]) -> dict[str, list[Path]]:
+    """The images by their file name in lower case (several folders may hold the same name)."""
+    found: dict[str, list[Path]] = defaultdict(list)
+    for image in images:
+        found[image.name.lower()].append(image)
+    return found
+
+
+def find_image(name: str, near: Path, by_name: dict[str, list[Path]]) -> Path | None:
+    """The image an annotation names (a relative path, Windows or POSIX, or a bare name), nearest ``near`` first."""
+    rel = name.replace("\\", "/")
+    for root in (near, near / "images", near.parent / "images", near.parent):
+        if (root / rel).is_file():
+            return root / rel
+    candidates = by_name.get(Path(rel).name.lower())
+    if not candidates:
+        return None
+    return min(candidates, key=lambda p: (p.parent != near, len(p.parts), p.as_posix()))
+
+
+def image_size(image: Path) -> tuple[int, int]:
+    """(width, height) of an image file, read from its header."""
+    from PIL import Image
+
+    with Image.open(image) as im:
+        return im.size

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
+from . import roboflow_text
+
 
 @dataclass(frozen=True)
 class Reader:
@@ -24,4 +26,6 @@ class Reader:
 
 
 #: The readers of the formats students meet beyond YOLO, COCO and VOC, in the order they are tried.
-READERS: tuple[Reader, ...] = ()
+READERS: tuple[Reader, ...] = (
+    Reader("Roboflow Keras TXT, TF CSV or CreateML JSON", roboflow_text),
+)
