@@ -30,6 +30,7 @@ RUNS_DIR_NAME = "runs"
 SPLIT_DIR_NAME = "annotations"  # the split's images/ and labels/, beside the export
 EXPORT_DIR_NAME = "export"  # inside SPLIT_DIR_NAME
 CONFIG_NAME = "config.yaml"
+CACHE_DIR_NAME = ".cache"  # what the package can make again (the site's chapters, images derived from datasets)
 
 #: The host pretrained weights are downloaded from; if its name does not resolve, we are offline.
 WEIGHTS_HOST = "github.com"
@@ -154,6 +155,26 @@ def config_path(root: str | Path | None = None) -> Path:
         'config.yaml'
     """
     return _root(root) / CONFIG_NAME
+
+
+def cache_dir(root: str | Path | None = None) -> Path:
+    """Where the package keeps files it can always make again: ``.cache/`` of the project.
+
+    The site's executed chapters are kept there, and the images a dataset holds only inside its
+    annotation files or its video (labelme's embedded ``imageData``, the frames of a CVAT video
+    task), so that nothing is ever written into the student's dataset folder.
+
+    Args:
+        root: the project folder (default: :func:`project_root`).
+
+    Returns:
+        The folder (it may not exist yet).
+
+    Examples:
+        >>> cache_dir().relative_to(project_root()).as_posix()
+        '.cache'
+    """
+    return _root(root) / CACHE_DIR_NAME
 
 
 def shown_path(path: str | Path, root: str | Path | None = None) -> str:

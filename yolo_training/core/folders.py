@@ -6,10 +6,16 @@ but no marker is refused before anything is touched.
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 from .errors import NotGeneratedError, OutputExistsError
+
+#: The marker of a folder kept in the project's cache (:func:`cached_folder`).
+CACHE_MARKER = ".yolo-training-cache"
 
 
 def check_output(folder: Path, marker: str, overwrite: bool, earlier: str) -> None:
@@ -34,4 +40,48 @@ def replace_output(folder: Path, marker: str, overwrite: bool, earlier: str, not
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     (folder / marker).write_text(note.rstrip("\n") + "\n", encoding="utf-8")
+    return folder
+
+
+def cached_folder(folder: Path, build: Callable[[Path], object], note: str) -> Path:
+    """``folder``, made once by ``build`` and kept: a folder of the cache, named by what it holds.
+
+    ``build(tmp)`` fills an empty temporary folder beside ``folder``, which is then marked and
+    renamed into place, so a folder that exists is always whole (a build that fails leaves
+    nothing; one killed midway, only a hidden ``.<name>.building-*`` folder). Name ``folder``
+    after a digest of its source: the same source gives the same folder, never built twice.
+
+    Args:
+        folder: the folder to make (its parent is made too).
+        build: fills the folder it is given.
+        note: what the marker file says (what the folder holds and where it came from).
+
+    Returns:
+        ``folder``.
+
+    Raises:
+        NotGeneratedError: ``folder`` exists, holds files and no marker: not ours, left alone.
+
+    Examples:
+        >>> frames = cached_folder(cache_dir() / "dataset-images" / "3fa2c1", extract, "frames of clip.mp4")  # doctest: +SKIP
+    """
+    folder = Path(folder)
+    if (folder / CACHE_MARKER).is_file():
+        return folder
+    check_output(folder, CACHE_MARKER, True, "")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.building-"))
+    try:
+        build(tmp)
+        (tmp / CACHE_MARKER).write_text(note.rstrip("\n") + "\n", encoding="utf-8")
+        if folder.exists() and not (folder / CACHE_MARKER).is_file():
+            shutil.rmtree(folder)  # empty (checked above): Windows renames only onto nothing
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            if not (folder / CACHE_MARKER).is_file():  # not another process that finished first
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
     return folder
