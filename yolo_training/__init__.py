@@ -50,6 +50,7 @@ from .data.acquire import (  # noqa: E402
 )
 from .data.config import load_config, write_config  # noqa: E402
 from .data.convert import import_export, ImportResult  # noqa: E402
+from .data.formats.cvat import read_cvat_tracks  # noqa: E402
 from .data.formats.recognition import recognise  # noqa: E402
 from .data.inspection import DatasetReport, inspect_dataset  # noqa: E402
 from .data.labels import LabelProblem, read_class_names  # noqa: E402
@@ -175,6 +176,7 @@ __all__ = [
     "make_demo_video",
     "merge_exports",
     "read_class_names",
+    "read_cvat_tracks",
     "recognise",
     "select_classes",
     "show_images",

@@ -420,6 +420,38 @@ def find_image(name: str, near: Path, by_name: dict[str, list[Path]]) -> Path | 
     return min(candidates, key=lambda p: (p.parent != near, len(p.parts), p.as_posix()))
 
 
+class ImageIndex:
+    """A folder's images by path, by file name and by stem: the image an annotation names is always one of them.
+
+    Unlike :func:`find_image`, a name that leads outside the folder (``../x.jpg``, ``C:\\Users\\...``)
+    never gives a file there, and a path with ``..`` gives the image as the folder's walk spells it.
+    """
+
+    def __init__(self, images: list[Path]):
+        self.by_path = {os.path.normcase(os.path.normpath(p)): p for p in images}
+        self.by_name, self.by_stem = images_by_name(images), defaultdict(list)
+        for image in images:
+            self.by_stem[image.stem.lower()].append(image)
+
+    def at(self, path: Path) -> Path | None:
+        """The image at ``path`` (normalised: ``a/../b.jpg``), if it is one of the folder's."""
+        return self.by_path.get(os.path.normcase(os.path.normpath(path)))
+
+    def named(self, name: str, near: Path) -> Path | None:
+        """The image called ``name`` (any case), nearest ``near`` first."""
+        return self._nearest(self.by_name.get(name.lower()), near)
+
+    def stemmed(self, stem: str, near: Path) -> Path | None:
+        """The image whose name without its ending is ``stem`` (any case), nearest ``near`` first."""
+        return self._nearest(self.by_stem.get(stem.lower()), near)
+
+    @staticmethod
+    def _nearest(candidates: list[Path] | None, near: Path) -> Path | None:
+        if not candidates:
+            return None
+        return min(candidates, key=lambda p: (p.parent != near, near not in p.parents, len(p.parts), p.as_posix()))
+
+
 def image_size(image: Path) -> tuple[int, int]:
     """(width, height) of an image file, read from its header."""
     from PIL import Image

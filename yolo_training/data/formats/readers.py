@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from . import roboflow_text
+from . import cvat, labelme, roboflow_text
 
 
 @dataclass(frozen=True)
@@ -28,4 +28,6 @@ class Reader:
 #: The readers of the formats students meet beyond YOLO, COCO and VOC, in the order they are tried.
 READERS: tuple[Reader, ...] = (
     Reader("Roboflow Keras TXT, TF CSV or CreateML JSON", roboflow_text),
+    Reader("labelme JSON", labelme),
+    Reader("CVAT XML", cvat),
 )
