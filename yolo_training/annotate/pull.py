@@ -31,7 +31,12 @@ MAX_EXPORT_BYTES = 20 * 2**30
 
 @dataclass
 class PullResult:
-    """What :func:`pull_export` did: the export folder, its classes, counts, and the backup of the old one."""
+    """What :func:`pull_export` did: the export folder, its classes, counts, and the backup of the old one.
+
+    Examples:
+        >>> print(PullResult(Path("annotations/export"), ["5 euro", "10 euro"], 60, 60))
+        Pulled 60 images (60 label files), classes ['5 euro', '10 euro'], into annotations/export
+    """
 
     export: Path
     names: list[str]

@@ -36,6 +36,10 @@ class LabelProblem:
     for what Ultralytics cannot train on (the split leaves such images out unless ``fix=`` repairs
     them) and ``"warning"`` for what trains but deserves a look. ``image`` is the dataset's name
     of the image the problem concerns (None when it concerns no single image).
+
+    Examples:
+        >>> print(LabelProblem(Path("labels/a.txt"), 3, "class id 5 is not among the 2 classes"))
+        labels/a.txt, line 3: class id 5 is not among the 2 classes
     """
 
     file: Path

@@ -25,7 +25,12 @@ _USABLE = {"detect": {"detect", "segment"}, "segment": {"segment"}, "classify": 
 
 @dataclass
 class PreannotateResult:
-    """What :func:`preannotate` uploaded: tasks predicted, regions, and class names the project lacks."""
+    """What :func:`preannotate` uploaded: tasks predicted, regions, and class names the project lacks.
+
+    Examples:
+        >>> print(PreannotateResult(tasks=12, regions=30, model_version="course"))
+        Uploaded predictions of 'course' for 12 tasks (30 regions).
+    """
 
     tasks: int
     regions: int
