@@ -453,8 +453,9 @@ class ImageIndex:
 
 
 def image_size(image: Path) -> tuple[int, int]:
-    """(width, height) of an image file, read from its header."""
+    """(width, height) of an image file as displayed (its EXIF rotation applied, as Ultralytics' ``exif_size``), read from its header."""
     from PIL import Image
+    from ultralytics.data.utils import exif_size
 
     with Image.open(image) as im:
-        return im.size
+        return exif_size(im)

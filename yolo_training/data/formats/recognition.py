@@ -45,6 +45,7 @@ from ..layout import (
 )
 from .accounting import account
 from .readers import READERS
+from .roboflow_text import note_roboflow_readme
 from .voc import is_voc, layout_from_voc
 
 
@@ -118,6 +119,7 @@ def recognise(folder: str | Path, names: list[str] | dict | None = None, task: s
         raise DatasetError(f"{folder.resolve()} does not exist. Give the dataset's folder or the downloaded .zip.")
     scan = Scan(folder)
     layout = _read_folder(scan, given, task, source)
+    note_roboflow_readme(layout, scan)  # whatever format the download is in
     layout.files = account(layout, scan, lambda p: shown(p, scan.root) if p != scan.root else shown(p))
     return layout
 
