@@ -10,8 +10,6 @@ keeps the models it loaded, so calling it in a loop costs no more than a plain U
 
 from __future__ import annotations
 
-import functools
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -24,9 +22,8 @@ import pandas as pd
 from ..core import env
 from ..core.common import COMMON_IMAGE_SUFFIXES, COMMON_VIDEO_SUFFIXES, in_notebook, is_image, is_video, list_images, open_camera
 from ..core.errors import ModelNameError, OutputExistsError, SourceError, YoloTrainingError
-from ..core.devices import cpu_threads, pick_device, use_all_cores
+from ..core.devices import pick_device, use_all_cores
 from ..training.runs import Run, find_model
-from .fastest import artifact_stamp, fastest_model
 
 #: Detections table columns. Boxes are pixels of the original image; classification has no box.
 COLUMNS = ["source", "frame", "class_id", "class", "confidence", "x1", "y1", "x2", "y2"]
@@ -41,20 +38,15 @@ MODELS_KEPT = 4
 # Models: the registry and loading
 
 
-#: The files (and the folder) a model can be loaded from: a checkpoint, or one of its exports (see :data:`fastest.FORMATS`).
-MODEL_SUFFIXES = (".pt", ".onnx", ".torchscript")
-OPENVINO_SUFFIX = "_openvino_model"
-
-
 def _model_path(model) -> Path:
     if isinstance(model, Run):
         return model.weights
     path = Path(str(model)).expanduser()
     if path.is_dir() and (path / "weights").is_dir():
         return Run.from_dir(path).weights
-    if path.is_file() or path.is_dir() and path.name.endswith(OPENVINO_SUFFIX):
+    if path.is_file():
         return path
-    if path.suffix in MODEL_SUFFIXES or path.name.endswith(OPENVINO_SUFFIX):
+    if path.suffix in (".pt", ".onnx"):
         raise ModelNameError(f"There is no model file {path.resolve()}. yolo_training.list_models() shows the trained ones.")
     return find_model(str(model))
 
@@ -63,13 +55,11 @@ def load_model(model):
     """An Ultralytics ``YOLO`` for a trained model, freshly loaded.
 
     :func:`predict` keeps the models it loads; this function always reads the file, so the
-    ``YOLO`` it returns can be changed (trained, fused) without affecting anything else. An ONNX
-    model runs through ONNX Runtime on every core (:func:`~yolo_training.use_all_cores`'s count).
+    ``YOLO`` it returns can be changed (trained, fused) without affecting anything else.
 
     Args:
-        model: a ``.pt`` file or an export of one (``.onnx``, ``.torchscript``, a ``*_openvino_model``
-            folder), a :class:`Run`, a run folder, a run name from :func:`~yolo_training.list_models`,
-            or a ``YOLO`` (returned as is).
+        model: a ``.pt`` or ``.onnx`` file, a :class:`Run`, a run folder, a run name from
+            :func:`~yolo_training.list_models`, or a ``YOLO`` (returned as is).
 
     Returns:
         The ``ultralytics.YOLO``.
@@ -87,25 +77,15 @@ def load_model(model):
     if isinstance(model, YOLO):
         return model
     path = _model_path(model)
-    if path.suffix not in MODEL_SUFFIXES and not path.name.endswith(OPENVINO_SUFFIX):
-        raise ModelNameError(f"{path} is not a model: use a .pt checkpoint (runs/.../weights/best.pt) or an export of one "
-                             f"(.onnx, .torchscript, a folder named *{OPENVINO_SUFFIX}).")
+    if path.suffix not in (".pt", ".onnx"):
+        raise ModelNameError(f"{path} is not a model: use a .pt checkpoint (runs/.../weights/best.pt) or an exported .onnx file.")
     if path.suffix == ".onnx":
         try:
             import onnxruntime  # noqa: F401
         except ImportError as err:
             raise YoloTrainingError("Running .onnx models needs onnxruntime: pip install 'yolo-training[onnx]'.") from err
-        yolo = YOLO(str(path), task=_onnx_metadata(path).get("task", "detect"))
-        yolo.add_callback("on_predict_start", functools.partial(_onnx_on_all_cores, path=path))
-        return yolo
-    if path.name.endswith(OPENVINO_SUFFIX):
-        try:
-            import openvino  # noqa: F401
-        except ImportError as err:
-            raise YoloTrainingError("Running OpenVINO models needs openvino: pip install 'yolo-training[onnx]'.") from err
-        return YOLO(str(path), task=_exported_task(path))
-    if path.suffix == ".torchscript":
-        return YOLO(str(path), task=_exported_task(path))
+        meta = _onnx_metadata(path)
+        return YOLO(str(path), task=meta.get("task", "detect"))
     try:
         return YOLO(str(path))
     except Exception as err:  # torch raises many types for a file that is not a checkpoint
@@ -125,45 +105,6 @@ def _onnx_metadata(path: Path) -> dict:
         return {}
 
 
-def _exported_task(path: Path) -> str:
-    """The task an exported model was trained for, from the metadata Ultralytics wrote with it (``detect`` without)."""
-    import zipfile
-
-    import yaml
-
-    try:
-        if path.is_dir():
-            meta = yaml.safe_load((path / "metadata.yaml").read_text(encoding="utf-8")) or {}
-        else:  # TorchScript: a zip whose extra/config.txt is the metadata, as JSON
-            with zipfile.ZipFile(path) as archive:
-                name = next(n for n in archive.namelist() if n.endswith("extra/config.txt"))
-                meta = json.loads(archive.read(name))
-        return str(meta.get("task") or "detect")
-    except Exception:  # metadata is optional; Ultralytics' own guess is detect too
-        return "detect"
-
-
-def _onnx_on_all_cores(predictor, path: Path) -> None:
-    """``on_predict_start``: give ONNX Runtime's session every core (Ultralytics leaves its own default, the physical cores).
-
-    Ultralytics' ONNX backend takes session options, but its ``AutoBackend`` passes none; the
-    session it made is replaced once, before the first image, by one with ``intra_op_num_threads``
-    set. ``tests/test_formats_benchmark.py`` checks the thread count of the session predicting.
-    """
-    import onnxruntime as ort
-
-    backend = getattr(predictor.model, "backend", None)
-    session = getattr(backend, "session", None)
-    threads = cpu_threads()
-    if session is None or session.get_providers()[:1] != ["CPUExecutionProvider"]:
-        return
-    if session.get_session_options().intra_op_num_threads == threads:
-        return
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    backend.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
 # Models predict() loaded, by (resolved path, modification time): a loop of calls loads each file
 # once, and a file written again (last.pt during training, a new export) is loaded again.
 _loaded: OrderedDict[tuple[str, int], object] = OrderedDict()
@@ -177,7 +118,7 @@ def _kept_model(model):
     if isinstance(model, YOLO):
         return model
     path = _model_path(model).resolve()
-    key = (str(path), artifact_stamp(path))  # an OpenVINO model is a folder: the time of its newest file
+    key = (str(path), path.stat().st_mtime_ns)
     with _loaded_lock:
         if key in _loaded:
             _loaded.move_to_end(key)
@@ -319,17 +260,12 @@ def predict(
     fallback: str | Path | None = None,
     max_frames: int | None = None,
     show: bool = True,
-    fast: bool | None = None,
 ) -> Prediction:
     """Run a trained model on an image, a list of images, a folder, a video file or a webcam.
 
     The model is loaded once and kept (until its file changes), so calling ``predict`` in a loop
     over images costs no more than a plain Ultralytics loop. When there is no camera, a message
     says so and ``fallback`` (a video file) is used instead.
-
-    With ``fast``, a run's ``.pt`` is replaced by its fastest export on this laptop whose mAP50 is
-    within a point of the ``.pt``'s (:func:`~yolo_training.fastest_model`, from the run's
-    :func:`~yolo_training.benchmark_formats`), and one line says which.
 
     Args:
         model: a ``.pt``/``.onnx`` path, a :class:`Run`, a run folder, a name from :func:`~yolo_training.list_models`,
@@ -341,9 +277,7 @@ def predict(
         save: write annotated files; by default only when ``out`` is given.
         fallback: a video to use when the camera is missing.
         max_frames: at most this many images or frames (a camera stops after :data:`CAMERA_FRAMES`).
-        show: print the summary (and which format ran) and, in a notebook, show the annotated files.
-        fast: run the fastest correct format of the run's benchmark; ``None`` (default): yes on a
-            CPU when the model is a run's ``.pt`` with a benchmark of it on this machine; ``False``: the model as given.
+        show: print the summary and, in a notebook, show the annotated files.
 
     Returns:
         A :class:`Prediction`: every detection (source, frame, class, confidence, box in pixels),
@@ -360,13 +294,10 @@ def predict(
         ...     boxes = predict(run, photo, show=False).detections
     """
     kind, what = _open_source(source, fallback)
-    device = pick_device("auto")
-    model, imgsz, line = _fast_model(model, fast, device, imgsz)
     yolo = _kept_model(model)
+    device = pick_device("auto")
     if device in ("cpu", "mps"):
         use_all_cores()
-    if line and show:
-        print(line)
     imgsz = imgsz or yolo.overrides.get("imgsz")  # always given: a kept model must not keep the last call's size
     options = dict(conf=conf, device=device, verbose=False, **({"imgsz": imgsz} if imgsz else {}))
     save = out is not None if save is None else save
@@ -378,29 +309,6 @@ def predict(
         print(result.summary())
         _show(result)
     return result
-
-
-def _fast_model(model, fast: bool | None, device: str, imgsz: int | None) -> tuple[object, int | None, str]:
-    """(the model to run, its image size, the line that says which) for :func:`predict`'s ``fast``."""
-    from ultralytics import YOLO
-
-    if fast is False or (fast is None and device != "cpu") or isinstance(model, YOLO):
-        return model, imgsz, ""
-    path = _model_path(model)
-    run = path.parent.parent
-    if path.suffix != ".pt" or path.parent.name != "weights" or not (run / "args.yaml").is_file() \
-            or Run.from_dir(run).weights.resolve() != path.resolve():
-        return model, imgsz, "" if fast is None else f"fast=True: {path.name} is not a run's best model; it runs as given."
-    choice = fastest_model(run, imgsz=imgsz)
-    if choice is None:
-        if fast is None:
-            return model, imgsz, ""
-        size = f" at {imgsz} px" if imgsz else ""
-        return model, imgsz, (f"fast=True: no benchmark of this {path.name}{size} on this laptop, so the .pt runs; "
-                              f"yt.benchmark_formats({env.shown_path(run)!r}) measures the formats.")
-    if choice.format == "pt":
-        return model, imgsz, str(choice)
-    return choice.path, choice.imgsz, str(choice)
 
 
 def _open_source(source, fallback) -> tuple[str, object]:
