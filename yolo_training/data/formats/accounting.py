@@ -33,13 +33,9 @@ FORMATS = (
     ("dataset YAML", data_yaml.looks_like),
 )
 
-#: What to do with annotations of a format this package does not read, by the start of its name.
+#: What to do with annotations of a format this package does not read, by the start of its name
+#: (every format of :data:`FORMATS` is read now: what is left is a zip of images beside the annotations).
 WAY_IN = {
-    "CVAT": "in CVAT, export the task as 'COCO 1.0' or 'YOLO 1.1' (with images) and give that folder",
-    "labelme": "convert it with labelme's own labelme2coco/labelme2voc scripts, or export COCO or VOC from your tool",
-    "YOLO Keras": "download the dataset from Roboflow again as 'YOLOv8' (or COCO JSON)",
-    "TensorFlow": "download the dataset from Roboflow again as 'YOLOv8' (or COCO JSON)",
-    "CreateML": "download the dataset from Roboflow again as 'YOLOv8' (or COCO JSON)",
     "zip": "unpack it into the dataset's folder (keep its folders) and call again",
 }
 #: Endings of files that may hold annotations: not read, they are a warning, never silence.
