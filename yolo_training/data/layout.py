@@ -18,11 +18,12 @@ from ..core.common import is_image
 from .labels import LabelProblem, read_text
 
 SPLIT_NAMES = ("train", "val", "test")
-#: Folder and file names that name a split, as publishers spell them (Roboflow: ``valid``).
+#: Split folder and file names as publishers write them (compared in lower case): Kaggle's
+#: ``training_set``/``test_set``, Keras' ``Train``/``Validation`` and Roboflow's ``valid`` included.
 SPLIT_ALIASES = {
-    "train": "train", "training": "train",
-    "val": "val", "valid": "val", "validation": "val",
-    "test": "test", "testing": "test",
+    "train": "train", "training": "train", "training_set": "train", "train_set": "train",
+    "val": "val", "valid": "val", "validation": "val", "validation_set": "val", "val_set": "val", "valid_set": "val",
+    "test": "test", "testing": "test", "test_set": "test", "testing_set": "test",
 }
 _CVAT_SUBSET = re.compile(r"^obj_(?P<split>\w+?)_data$", re.IGNORECASE)
 _SPLIT_STEM = re.compile(r"(?:^|[_\-. ])(?P<split>train|training|val|valid|validation|test|testing)(?:\d*|[_\-. ].*)$", re.IGNORECASE)
@@ -201,13 +202,16 @@ def export_split_files(source: str | Path) -> dict[str, Path]:
     return {}
 
 
-def apply_split_files(items: list[Item], root: Path, problems: list[LabelProblem]) -> str | None:
+def apply_split_files(items: list[Item], root: Path, problems: list[LabelProblem], lists: dict[str, Path] | None = None) -> str | None:
     """Give items the split their publisher's list files name (by path, file name or stem).
 
-    Returns the folder of the lists, or None when there are none. A listed image that is not
-    in the dataset is a problem with its file and line.
+    ``lists`` (split -> list file) default to the export's own (:func:`export_split_files`);
+    darknet's ``obj.data`` names its own. Paths in a list may be relative or absolute, Windows or
+    POSIX (``C:\\darknet\\data\\obj\\a.jpg``): an image is found by its path below the
+    dataset, its file name or its stem. Returns the folder of the lists, or None when there are
+    none. A listed image that is not in the dataset is a problem with its file and line.
     """
-    lists = export_split_files(root)
+    lists = export_split_files(root) if lists is None else lists
     if not lists:
         return None
     by_name: dict[str, Item] = {}

@@ -18,8 +18,8 @@ from pathlib import Path
 from ...core.common import is_image
 from ...core.errors import DatasetError
 from ..labels import NAMES_FILES, read_text
-from ..layout import Layout, Scan, Sniff, is_label_file, split_name
-from . import coco, cvat, darknet, data_yaml, labelme, roboflow_text, voc
+from ..layout import Layout, Scan, Sniff, split_name
+from . import coco, cvat, darknet, data_yaml, labelme, roboflow_text, voc, yolo
 
 #: Each format's ``looks_like(path) -> Sniff | None``, most specific first: what a file that was not
 #: read looks like. A new format is one module with its ``looks_like`` and one row here.
@@ -61,22 +61,6 @@ class FileUse:
         return f"{self.name}: {self.what}"
 
 
-def _yolo_label(path: Path) -> Sniff | None:
-    if not is_label_file(path):
-        return None
-    try:
-        lines = [line.split() for line in read_text(path).splitlines() if line.strip()]
-    except (OSError, UnicodeDecodeError):
-        return None
-    try:
-        classes = {int(float(parts[0])) for parts in lines if len(parts) >= 5 and all(float(p) == float(p) for p in parts)}
-    except ValueError:
-        return None
-    if lines and not classes:
-        return None
-    return Sniff("YOLO label file", len(lines), len(classes))
-
-
 def _zip(path: Path) -> Sniff | None:
     if path.suffix.lower() != ".zip":
         return None
@@ -111,7 +95,7 @@ def looks_like(path: Path) -> Sniff | None:
             return Sniff("class names file", None, len([n for n in read_text(path).splitlines() if n.strip()]))
         except (OSError, UnicodeDecodeError):
             return None
-    return _yolo_label(path) or _zip(path)
+    return yolo.looks_like(path) or _zip(path)
 
 
 def _used(layout: Layout) -> dict[Path, str]:
