@@ -100,6 +100,20 @@ def cvat(root: Path) -> None:
     write(root / "train.txt", "".join(f"data/obj_train_data/{stem}.jpg\n" for stem, _, _ in IMAGES))
 
 
+def darknet(root: Path) -> None:
+    """AlexeyAB's darknet: data/obj.data naming obj.names and lists of absolute paths from the publisher's
+    machines (train.txt written on Windows, valid.txt and test.txt on Colab), labels beside the images."""
+    for i, (stem, _, objects) in enumerate(IMAGES):
+        photo(root / "data" / "obj" / f"{stem}.jpg", seed=i)
+        write(root / "data" / "obj" / f"{stem}.txt", yolo_text(objects))
+    write(root / "data" / "obj.names", "cat\ndog\n")
+    write(root / "data" / "obj.data", "classes= 2\ntrain  = data/train.txt\nvalid  = data/valid.txt\ntest = data/test.txt\n"
+          "names = data/obj.names\nbackup = backup/\n")
+    lists = {"train": "C:\\Users\\me\\darknet\\data\\obj\\{}.jpg\r\n", "val": "/content/darknet/data/obj/{}.jpg\n", "test": "/content/darknet/data/obj/{}.jpg\n"}
+    for split, file in (("train", "train.txt"), ("val", "valid.txt"), ("test", "test.txt")):
+        write(root / "data" / file, "".join(lists[split].format(stem) for stem, s, _ in IMAGES if s == split))
+
+
 def voc_lower(root: Path) -> None:
     """Pascal VOC as many GitHub sets ship it: annotations/*.xml + images/*.jpg, a split in ImageSets."""
     for i, (stem, _, objects) in enumerate(IMAGES):
@@ -123,6 +137,7 @@ LAYOUTS = {
     "presplit-no-yaml": (lambda r: presplit(r, False), "YOLO folders split by the publisher", (8, 2, 2)),
     "roboflow": (roboflow, "Roboflow YOLO export", (8, 2, 2)),
     "cvat": (cvat, "CVAT YOLO 1.1 export", None),
+    "darknet": (darknet, "Darknet (obj.data, obj.names, train.txt/valid.txt)", (8, 2, 2)),
     "voc-lower": (voc_lower, "Pascal VOC (annotations/ + images/)", (8, 2, 2)),
     "labelimg": (labelimg, "Pascal VOC, LabelImg layout", None),
 }
