@@ -199,7 +199,8 @@ def progress_bar(iterable, total: int, desc: str, enabled: bool = True, unit: st
 
 
 def safe_extract(
-    archive: str | Path, dest: str | Path, max_bytes: int = MAX_UNZIPPED_BYTES, max_entries: int = MAX_ZIP_ENTRIES
+    archive: str | Path, dest: str | Path, max_bytes: int = MAX_UNZIPPED_BYTES, max_entries: int = MAX_ZIP_ENTRIES,
+    overwrite: bool = True,
 ) -> Path:
     """Unpack a zip into ``dest`` safely and return ``dest``.
 
@@ -213,15 +214,20 @@ def safe_extract(
         dest: the folder to unpack into (made if missing).
         max_bytes: the most the archive may unpack to.
         max_entries: the most files and folders it may hold.
+        overwrite: False: refuse, before anything is written, when a file of the zip already exists
+            in ``dest`` (unpacking beside the student's own files never replaces one).
 
     Returns:
         ``dest``, as a :class:`~pathlib.Path`.
 
     Raises:
-        DatasetError: the file is not a zip, or it breaks one of the rules above.
+        DatasetError: the file is not a zip, it breaks one of the rules above, or (``overwrite=False``)
+            it would replace a file.
 
     Examples:
         >>> folder = safe_extract("export.zip", "unpacked")  # doctest: +SKIP
+        >>> safe_extract("cars/images.zip", "cars", overwrite=False)  # beside the annotations  # doctest: +SKIP
+        PosixPath('cars')
     """
     archive, dest = Path(archive), Path(dest)
     try:
@@ -231,6 +237,12 @@ def safe_extract(
     too_big = f"{archive} unpacks to more than {max_bytes / 2**30:.3g} GiB; refusing what looks like a zip bomb."
     with zf:
         plan = _extraction_plan(zf, archive, dest, max_entries)
+        existing = [target for info, target in plan if not info.is_dir() and target.exists()]
+        if existing and not overwrite:
+            raise DatasetError(
+                f"{archive} holds {len(existing)} file(s) that already exist in {dest} (e.g. {existing[0].relative_to(dest.resolve())}); "
+                "nothing was unpacked, so nothing was replaced. Unpack it into an empty folder instead."
+            )
         if sum(info.file_size for info, _ in plan) > max_bytes:
             raise DatasetError(too_big)
         dest.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from ...core.common import is_image
 from ...core.errors import DatasetError
 from ..labels import NAMES_FILES, read_text
-from ..layout import Layout, Scan, Sniff, split_name
+from ..layout import Layout, Scan, Sniff, shown, split_name
 from . import coco, cvat, darknet, data_yaml, labelme, roboflow_text, voc, yolo
 
 #: Each format's ``looks_like(path) -> Sniff | None``, most specific first: what a file that was not
@@ -33,11 +33,6 @@ FORMATS = (
     ("dataset YAML", data_yaml.looks_like),
 )
 
-#: What to do with annotations of a format this package does not read, by the start of its name
-#: (every format of :data:`FORMATS` is read now: what is left is a zip of images beside the annotations).
-WAY_IN = {
-    "zip": "unpack it into the dataset's folder (keep its folders) and call again",
-}
 #: Endings of files that may hold annotations: not read, they are a warning, never silence.
 ANNOTATION_SUFFIXES = (".json", ".xml", ".txt", ".csv", ".yaml", ".yml", ".zip", ".data", ".names")
 
@@ -62,14 +57,30 @@ class FileUse:
 
 
 def _zip(path: Path) -> Sniff | None:
+    """A zip beside the data: the images it holds, and whether they are unpacked beside it already."""
     if path.suffix.lower() != ".zip":
         return None
     try:
         with zipfile.ZipFile(path) as z:
-            images = [n for n in z.namelist() if is_image(n) and "__MACOSX" not in n]
+            infos = [i for i in z.infolist() if not i.is_dir() and "__MACOSX" not in i.filename]
     except (OSError, zipfile.BadZipFile):
         return None
-    return Sniff(f"zip with {len(images):,} image(s)", None, None, read=False) if images else Sniff("zip without images")
+    images = [i for i in infos if is_image(i.filename)]
+    if not images:
+        return Sniff("zip without images")
+    here = all((path.parent / i.filename).is_file() and (path.parent / i.filename).stat().st_size == i.file_size for i in infos)
+    return Sniff(f"zip with {len(images):,} image(s)" + (", unpacked beside it already" if here else ""), read=here)
+
+
+def _zip_way_in(path: Path, sniff: Sniff) -> tuple[str, str]:
+    """A zip of images beside the annotations: they may be the images the annotations name, so the call that unpacks it."""
+    where = shown(path)
+    if where != str(path):  # a zip inside the zip given: its temporary folder means nothing to the student
+        outer = where.split(":", 1)[0]
+        return (f"{sniff.describe()}, inside {outer}: images in a zip are not read, and the annotations may name them. "
+                f"Unpack {outer} into a folder, then unpack this zip beside itself, and give that folder"), "error"
+    return (f"{sniff.describe()}: images in a zip are not read, and the annotations may name them. Unpack it beside itself "
+            f"(it replaces nothing): yt.safe_extract({str(path)!r}, {str(path.parent)!r}, overwrite=False), then call again"), "error"
 
 
 def looks_like(path: Path) -> Sniff | None:
@@ -131,11 +142,12 @@ def _not_read(path: Path, sniff: Sniff | None, read_count, layout: Layout) -> tu
         if path.suffix.lower() in ANNOTATION_SUFFIXES:
             return f"not read: a {path.suffix} file in no format this package knows; check it holds no annotations", "warning"
         return "not a dataset file", "info"
+    if not sniff.read and sniff.format.startswith("zip with"):
+        return _zip_way_in(path, sniff)
     if not sniff.read:
-        advice = next((a for k, a in WAY_IN.items() if sniff.format.startswith(k)), "export the annotations in a format this package reads")
         if sniff.objects == 0:
             return f"{sniff.describe()}; not read (a format this package does not read), and it holds no object", "warning"
-        return f"{sniff.describe()}: a format this package does not read. Its annotations would be left out: {advice}", "error"
+        return f"{sniff.describe()}: a format this package does not read. Its annotations would be left out: export them in a format it reads", "error"
     if sniff.format == "class names file":
         return f"{sniff.describe()}; not read (the class names came from another file)", "info"
     if sniff.objects and sniff.objects > read_count():
@@ -261,24 +273,25 @@ def refuse_lost(layout: Layout, allow_unread: bool = False, task: str | None = N
     if allow_unread:
         return
     lost = [use for use in layout.files if not use.used and use.severity == "error"]
+    where = shown(layout.root) if shown(layout.root) != str(layout.root) else layout.root.name  # a zip by its name, never the temporary folder
     override = "To split without them anyway, say so: allow_unread=True (CLI: --allow-unread)."
     if lost:
         labels = [use for use in lost if use.sniff is not None and use.sniff.format == "YOLO label file"]
         lines = [str(use) for use in lost if use not in labels][:10]
         if labels:  # one line for all of them: they are one source
             lines.append(f"{len(labels)} YOLO label file(s) ({labels[0].name}, ...): {labels[0].what.split(': ', 1)[-1]}")
-        shown = "\n".join(f"  - {line}" for line in lines)
+        listed = "\n".join(f"  - {line}" for line in lines)
         raise DatasetError(
-            f"{layout.root.name} was read as {layout.kind}, but {len(lost)} file(s) holding annotations were not read, "
-            f"so the split would leave them behind:\n{shown}\n{override}"
+            f"{where} was read as {layout.kind}, but {len(lost)} file(s) that may hold annotations or their images were not read, "
+            f"so the split would leave them behind:\n{listed}\n{override}"
         )
     if (task or layout.task) == "classify" or not layout.items:
         return
     if not layout.names:
-        raise DatasetError(f"{layout.root.name} ({layout.kind}) names no class: a detector would learn nothing. "
+        raise DatasetError(f"{where} ({layout.kind}) names no class: a detector would learn nothing. "
                            f"Give the names (names=['cat', 'dog']) or a classes.txt. {override}")
     if objects_read(layout) == 0:
         raise DatasetError(
-            f"{layout.root.name} ({layout.kind}): {len(layout.items):,} image(s) but not one object in their labels, so a model "
+            f"{where} ({layout.kind}): {len(layout.items):,} image(s) but not one object in their labels, so a model "
             f"would learn only backgrounds (mAP 0). Check that the export includes the annotations. {override}"
         )
