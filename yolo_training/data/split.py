@@ -40,7 +40,7 @@ from .formats.recognition import opened, recognise
 from .grouping import SPLIT_NAMES, assign_groups, group_images
 from .inspection import DatasetReport, inspect_layout
 from .labels import read_text
-from .layout import Item
+from .layout import Item, shown
 from .repairs import REPAIRABLE, chosen_fixes, repair_image, repaired_labels
 
 #: Marks folders written by :func:`split_dataset`; folders without it are never replaced.
@@ -210,11 +210,25 @@ class _Placement:
     closed: bool  # every split is given: images not placed stay out
 
 
+def _no_images_why(report: DatasetReport) -> str:
+    """What the problems say about images that were not found, and what to do."""
+    missing = [p for p in report.problems if p.kind == "missing-image"]
+    if not missing:
+        return "put the images beside the annotations (or in images/), then call again."
+    return (f"{len(missing)} image(s) are named but not found, e.g. {Path(missing[0].file).name}: {missing[0].message} "
+            "Put the images where the annotations say, or give the folder that holds both.")
+
+
+def _named(report: DatasetReport) -> str:
+    """The dataset as the student knows it: its folder, or its zip (never the folder the zip was unpacked into)."""
+    return str(report.source) if report.source is not None else shown(report.path)
+
+
 def _publisher_split(report: DatasetReport, export_splits: bool, keep_split: bool) -> dict[str, list[str]]:
     splits = {s: [n for n, sp in report.splits.items() if sp == s] for s in SPLIT_NAMES}
     splits = {s: names for s, names in splits.items() if names}
     if export_splits and not ("train" in splits and len(splits) > 1):
-        raise DatasetError(f"export_splits=True, but {report.path} has no split of its own (splits/train.txt and val.txt, ImageSets/Main/, or train/ and val/ folders).")
+        raise DatasetError(f"export_splits=True, but {_named(report)} has no split of its own (splits/train.txt and val.txt, ImageSets/Main/, or train/ and val/ folders).")
     if not (export_splits or keep_split) or "train" not in splits or len(splits) < 2:
         return {}
     return splits
@@ -244,6 +258,16 @@ def _placement(report: DatasetReport, keep: list[str], ratios, explicit: dict, e
     if not given:
         how = f"split by ratios {' / '.join(f'{r:g}' for r in ratios)}, stratified by class"
     return _Placement(_fixed(given, set(keep)), ratios, names, how, bool(given) and given.keys() >= set(names))
+
+
+def _why_empty(placement: _Placement, group: bool) -> str:
+    """Why a split got no image, and what to do: the lists given, the publisher's split, or groups of near-duplicates."""
+    if placement.how.startswith("the lists given"):
+        return "the explicit lists leave no image for it. List images for it or change the ratios."
+    if group:
+        return ("near-duplicates are kept together, and every group left holds an image whose split is given (by the publisher), "
+                "so none is free for it. Pass group=False (validation then overlaps training) or keep_split=False (a new split).")
+    return "the given split leaves no image for it. Pass keep_split=False to split by ratios."
 
 
 def _fixed(given: dict[str, list[str]], keep: set[str]) -> dict[str, str]:
@@ -495,9 +519,11 @@ def _split(report, out, ratios, seed, config, overwrite, cleaning, explicit, exp
     problems_of = _problems_by_image(report)
     keep, removed = _usable(report, problems_of, cleaning)
     placement = _placement(report, keep, ratios, explicit, export_splits, keep_split)
+    if not len(report.images):
+        raise DatasetError(f"{_named(report)} ({report.kind}) has not one image that its annotations name: {_no_images_why(report)}")
     if len(keep) < len(placement.split_names):
         raise DatasetError(
-            f"{report.path} leaves {len(keep)} usable image(s) after checks and cleaning, too few for {len(placement.split_names)} splits: "
+            f"{_named(report)} leaves {len(keep)} usable image(s) after checks and cleaning, too few for {len(placement.split_names)} splits: "
             f"each split needs at least one. Left out: { {k: len(v) for k, v in removed.items()} }. Annotate more images or fix the problems in the report."
         )
     image_groups, notes = _groups(report, keep, placement, group, frames, extra)
@@ -507,7 +533,7 @@ def _split(report, out, ratios, seed, config, overwrite, cleaning, explicit, exp
             removed["not in the given split" if "publisher" in placement.how else "not in the explicit lists"] = unplaced
     elif len(image_groups) < len(placement.split_names):
         raise DatasetError(
-            f"{report.path}: the {len(keep)} images form only {len(image_groups)} group(s) of near-duplicates or video frames, too few "
+            f"{_named(report)}: the {len(keep)} images form only {len(image_groups)} group(s) of near-duplicates or video frames, too few "
             f"for {len(placement.split_names)} splits. Add images from other scenes, or pass group=False (validation then overlaps training)."
         )
     usable = set(keep)
@@ -516,7 +542,7 @@ def _split(report, out, ratios, seed, config, overwrite, cleaning, explicit, exp
     files = {s: sorted(n for n, sp in assignment.items() if sp == s) for s in placement.split_names}
     empty = [s for s in placement.split_names if not files[s]]
     if empty:
-        raise DatasetError(f"The split {empty} would be empty: the explicit lists leave no image for it. List images for it or change the ratios.")
+        raise DatasetError(f"The split {empty} would be empty: {_why_empty(placement, group)}")
     if report.task == "classify":
         linked, repairs = _write_classify(report, out, files, overwrite, cleaning.fixes, problems_of, progress)
         config_path = None if config is None else out

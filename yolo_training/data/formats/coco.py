@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ...core.errors import DatasetError
 from ..labels import LabelProblem, read_text
-from ..layout import Item, Layout, Scan, Sniff, image_root_of, key_of, split_name, split_of_stem
+from ..layout import Item, Layout, Scan, Sniff, image_root_of, key_of, shown, split_name, split_of_stem
 
 
 def is_coco(path: Path) -> bool:
@@ -124,8 +124,8 @@ def layout_from_coco(scan: Scan, jsons: list[Path], names: list[str] | None, tas
     if names is None:
         names = next(iter(found_names.values()))
         if any(n != names for n in found_names.values()):
-            shown = "\n".join(f"  {p}: {n}" for p, n in found_names.items())
-            raise DatasetError(f"The COCO files do not list the same categories:\n{shown}\nExport them again from one project.")
+            listed = "\n".join(f"  {p}: {n}" for p, n in found_names.items())
+            raise DatasetError(f"The COCO files do not list the same categories:\n{listed}\nExport them again from one project.")
     ids = {n: i for i, n in enumerate(names)}
     by_name = defaultdict(list)
     for image in scan.images:
@@ -145,7 +145,7 @@ def layout_from_coco(scan: Scan, jsons: list[Path], names: list[str] | None, tas
             rel = str(entry.get("file_name", ""))
             image = _find_image(rel, path, scan, by_name)
             if image is None:
-                problems.append(LabelProblem(path, 0, f"image {rel!r} (id {entry.get('id')}) is listed but not found below {scan.root}; left out.", "missing-image", "warning"))
+                problems.append(LabelProblem(path, 0, f"image {rel!r} (id {entry.get('id')}) is listed but not found below {shown(scan.root)}; left out.", "missing-image", "warning"))
             elif image in entries:
                 problems.append(LabelProblem(path, 0, f"image {rel!r} is also listed in {entries[image][0].name}; only that listing is used.", "duplicate-annotation", "warning"))
             else:

@@ -21,7 +21,7 @@ import yaml
 from ...core.common import is_image, list_images
 from ...core.errors import DatasetError
 from ..labels import LabelProblem, names_from_mapping, read_text
-from ..layout import SPLIT_ALIASES, SPLIT_NAMES, Item, Layout, Sniff, image_root_of, key_of, orphan_labels, pair_labels
+from ..layout import SPLIT_ALIASES, SPLIT_NAMES, Item, Layout, Sniff, image_root_of, key_of, orphan_labels, pair_labels, shown
 
 
 def read_data_yaml(path: Path) -> dict | None:
@@ -111,7 +111,7 @@ def _unnamed_split_folders(root: Path, file: Path, named: set[Path], notes: list
                 continue
             left = [p for p in list_images(folder, recursive=True) if p not in named]
             if left:
-                notes.append(f"{folder} holds {len(left)} image(s) that {file.name} does not name: left out "
+                notes.append(f"{shown(folder)} holds {len(left)} image(s) that {file.name} does not name: left out "
                              f"(add `{split}: {folder.relative_to(root).as_posix()}` to {file.name} to use them)")
 
 

@@ -50,14 +50,19 @@ def opened(source: str | Path, near: str | Path | None = None):
     if not (source.is_file() and source.suffix.lower() == ".zip"):
         yield source
         return
+    made = near is not None and not Path(near).exists()
     if near is not None:
         Path(near).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=near, prefix=".unzip-") as tmp:
-        unpacked_from(Path(tmp), source)
-        try:
-            yield inner_root(safe_extract(source, tmp))
-        finally:
-            forget_unpacked(Path(tmp))
+    try:
+        with tempfile.TemporaryDirectory(dir=near, prefix=".unzip-") as tmp:
+            unpacked_from(Path(tmp), source)
+            try:
+                yield inner_root(safe_extract(source, tmp))
+            finally:
+                forget_unpacked(Path(tmp))
+    finally:
+        if made and not any(Path(near).iterdir()):  # made only to unpack next to the output, which was refused
+            Path(near).rmdir()
 
 
 def inner_root(folder: Path) -> Path:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..labels import LabelProblem
-from ..layout import Item, Layout, Scan, Sniff, apply_split_files, image_root_of, key_of, split_from_path
+from ..layout import Item, Layout, Scan, Sniff, apply_split_files, image_root_of, key_of, shown, split_from_path
 
 
 @dataclass
@@ -174,7 +174,7 @@ def layout_from_voc(scan: Scan, xmls: list[Path], names: list[str] | None) -> La
         image = _match(voc, by_name, by_stem)
         if image is None:
             where = f"<filename> {voc.filename!r}" if voc.filename else "its name"
-            problems.append(LabelProblem(path, voc.filename_line, f"{where} names an image that is not in {scan.root}; this annotation is left out. Add the image or remove the file.", "missing-image", "warning"))
+            problems.append(LabelProblem(path, voc.filename_line, f"{where} names an image that is not in {shown(scan.root)}; this annotation is left out. Add the image or remove the file.", "missing-image", "warning"))
         elif image in described:
             problems.append(LabelProblem(path, voc.filename_line, f"describes {image.name}, as {described[image].path.name} does; only that one is used.", "duplicate-annotation", "warning"))
         else:
