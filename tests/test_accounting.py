@@ -154,3 +154,62 @@ def test_training_refuses_a_config_whose_labels_hold_no_object(tmp_path):
     yt.split_dataset(export, tmp_path / "s", config=tmp_path / "config.yaml", progress=False, allow_unread=True)
     with pytest.raises(yt.ConfigError, match="not one object"):
         yt.train(tmp_path / "config.yaml", project=tmp_path / "runs")
+
+
+def test_kaggle_class_folders_with_their_split_names(tmp_path):
+    """Kaggle's cats and dogs: training_set/training_set/{cats,dogs} and test_set/test_set/{cats,dogs}, no val."""
+    root = tmp_path / "kaggle"
+    for n, (split, cls, i) in enumerate((s, c, i) for s in ("training_set", "test_set") for c in ("cats", "dogs") for i in range(5)):
+        photo(root / split / split / cls / f"{cls[:-1]}.{i}.jpg", seed=n)
+    before = tree_fingerprint(root)
+    report = yt.inspect_dataset(root, progress=False)
+    assert report.task == "classify" and report.names == ["cats", "dogs"]
+    assert report.summary().splitlines()[0] == "Classification folders (one folder per class), 2 splits kept: 10 / 10 (train / test)"
+    result = yt.split_dataset(root, tmp_path / "split", config=tmp_path / "split", progress=False)
+    assert result.table["images"].to_dict() == {"train": 8, "val": 2, "test": 10}  # val comes out of train: Ultralytics needs one
+    assert "val split from train" in result.how
+    for split in ("train", "val", "test"):
+        assert {p.name for p in (tmp_path / "split" / split).iterdir() if p.is_dir()} == {"cats", "dogs"}
+    assert tree_fingerprint(root) == before
+
+
+def test_images_in_a_zip_beside_the_annotations_are_refused_with_the_call_that_unpacks_them(tmp_path):
+    """COCO JSON beside 'Car on the Street Dataset.zip' holding the photos: the refusal names the zip and the call."""
+    import shutil
+
+    root = tmp_path / "cars"
+    for i in range(6):
+        photo(tmp_path / "photos" / f"car{i}.jpg", seed=i)
+    archive = Path(shutil.make_archive(str(root / "Car on the Street Dataset"), "zip", tmp_path / "photos"))
+    coco_json(root / "instances.json", [f"car{i}.jpg" for i in range(6)], boxes_per_image=2)
+    with pytest.raises(yt.DatasetError) as err:
+        yt.split_dataset(root, tmp_path / "s", config=None, progress=False)
+    call = f"yt.safe_extract({str(archive)!r}, {str(root)!r}, overwrite=False)"
+    assert "Car on the Street Dataset.zip: zip with 6 image(s)" in str(err.value) and call in str(err.value)
+    assert not (tmp_path / "s" / "images").exists()
+    outer = Path(shutil.make_archive(str(tmp_path / "download"), "zip", root))  # the same, zipped once more
+    with pytest.raises(yt.DatasetError) as err:
+        yt.split_dataset(outer, tmp_path / "s", config=None, progress=False)
+    assert str(err.value).startswith("download.zip was read as") and ".unzip-" not in str(err.value)
+    assert "download.zip:Car on the Street Dataset.zip" in str(err.value) and "Unpack download.zip into a folder" in str(err.value)
+    eval(call, {"yt": yt})  # what the message says to do
+    with pytest.raises(yt.DatasetError, match="nothing was unpacked, so nothing was replaced"):
+        eval(call, {"yt": yt})  # a second time would replace the files unpacked: refused
+    result = yt.split_dataset(root, tmp_path / "s", config=None, progress=False)
+    assert int(result.table[["cat", "dog"]].to_numpy().sum()) == 12
+    zip_use = next(f for f in recognise(root).files if f.path == archive)
+    assert not zip_use.used and zip_use.severity == "info" and "unpacked beside it already" in zip_use.what
+
+
+def test_a_folder_in_no_known_format_is_refused_with_the_formats_read(tmp_path):
+    root = tmp_path / "mystery"
+    for i in range(3):
+        photo(root / f"p{i}.jpg", seed=i)
+    (root / "boxes.tsv").write_text("p0.jpg\t1\t2\t3\t4\n")
+    with pytest.raises(yt.DatasetError) as err:
+        yt.split_dataset(root, tmp_path / "s", config=None, progress=False)
+    message = str(err.value)
+    assert "holds 3 image(s) but nothing that says what is in them" in message
+    for known in ("data.yaml", "COCO JSON", "Pascal VOC", "labelme", "CVAT", "_annotations.txt", "obj.data", "class folders"):
+        assert known.lower() in message.lower(), known
+    assert not (tmp_path / "s").exists()

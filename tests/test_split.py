@@ -188,6 +188,31 @@ def test_errors_left_out_or_repaired_never_in_the_source(tmp_path):
         split(export, tmp_path / "x", fix="magic")
 
 
+@pytest.mark.slow
+def test_webp_saved_from_a_browser_as_jpg_goes_in_whole_and_trains(tmp_path):
+    """10 of 40 photos are WEBP files named .jpg (a browser's "save image as"): Ultralytics reads them, so they
+    are kept by default, written into the split as real JPGs, and the set trains."""
+    labels = {f"p{i:02d}.jpg": f"{i % 2} 0.5 0.5 0.3 0.3\n" for i in range(40)}
+    export = make_export(tmp_path / "e", labels)
+    for i in range(0, 40, 4):
+        path = export / "images" / f"p{i:02d}.jpg"
+        with Image.open(path) as im:
+            im.load()
+        im.save(path, format="WEBP")
+    before = tree_fingerprint(export)
+    report = yt.inspect_dataset(export, near_duplicates=False, progress=False)
+    assert sum(p.kind == "format" for p in report.problems) == 10
+    result = split(export, tmp_path / "split", group=False)
+    assert int(result.table["images"].sum()) == 40 and not result.removed.get("cannot be trained on (see the report)")
+    assert sum("re-saved as a real JPG" in r for r in result.repairs) == 10
+    for image in (tmp_path / "split" / "images").rglob("*.jpg"):
+        with Image.open(image) as im:
+            assert im.format == "JPEG", image
+    run = yt.train(tmp_path / "split" / "config.yaml", model="yolov8n", epochs=1, imgsz=64, batch=8, project=tmp_path / "runs", verbose=False)
+    assert run.results_csv.is_file()
+    assert tree_fingerprint(export) == before
+
+
 def test_cleaning_and_pruning_options_report_counts(tmp_path):
     labels = {f"both{i}.jpg": "0 0.5 0.5 0.2 0.2\n1 0.2 0.2 0.1 0.1\n" for i in range(6)}
     labels.update({f"cat{i}.jpg": "0 0.5 0.5 0.2 0.2\n" for i in range(4)})
